@@ -1,0 +1,83 @@
+/*
+ * config.h — the running configuration: defaults, then conf.toml, then VTT_* variables.
+ *
+ * Every key is a row of one table in config.c (name, default, parser, secret or not). A key
+ * `Foo` is read from conf.toml as `"Foo" = "value"` (quoted or bare keys, string values, as the
+ * Go original writes them; numbers and booleans are accepted too) and is overridden by the
+ * environment variable VTT_FOO. Values are trimmed of surrounding white space.
+ * VTT_DBPASSWORD_FILE names a file whose content (trimmed) is the password; it wins over
+ * DbPassword from the file, and it is an error to set both it and VTT_DBPASSWORD.
+ *
+ * A config is loaded once at start-up and then only read, from any thread.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum db_type {
+    DB_POSTGRES,
+    DB_SQLITE, /* DbType "sqlite", or "boltdb" (the Go original's embedded store) */
+};
+
+enum log_format {
+    LOG_FORMAT_AUTO, /* json unless stderr is a terminal */
+    LOG_FORMAT_JSON,
+    LOG_FORMAT_TEXT,
+};
+
+enum log_level {
+    LOG_DEBUG,
+    LOG_INFO,
+    LOG_WARN,
+    LOG_ERROR,
+};
+
+struct config {
+    /* The Go original's keys. */
+    char *db_user;     /* DbUser, default "postgres" */
+    char *db_password; /* DbPassword, default "postgres"; secret */
+    char *db_name;     /* DbName, default "postgres" */
+    int db_port;       /* DbPort, default 5432, 1..65535 */
+    char *db_host;     /* DbHost, default "localhost" */
+    enum db_type db_type; /* DbType, default "postgres" */
+    char *db_type_name;   /* DbType as written ("postgres", "sqlite", "boltdb") */
+    char *listen_host;    /* ListenHost, default "127.0.0.1" */
+    int listen_port;      /* ListenPort, default 3000, 1..65535 (0 = any free port, for tests) */
+
+    /* Ours. */
+    char *db_path;          /* DbPath: the SQLite file, default "tasks.db" */
+    char *db_sslmode;       /* DbSslMode: libpq sslmode, default "prefer" */
+    char *db_sslrootcert;   /* DbSslRootCert: CA bundle for verify-ca/verify-full, default "" */
+    int db_pool_size;       /* DbPoolSize: PostgreSQL connections, default 8, 1..1000 */
+    int db_connect_timeout; /* DbConnectTimeout: seconds, default 5, 1..3600 */
+    int db_statement_timeout; /* DbStatementTimeout: milliseconds, default 5000, 1..3600000 */
+    int db_pool_timeout;    /* DbPoolTimeout: ms to wait for a free connection, default 2000 */
+    int threads;            /* Threads: HTTP worker threads, default 0 = one per CPU (min 2) */
+    int max_body_bytes;     /* MaxBodyBytes: request body limit, default 16384 */
+    int shutdown_timeout;   /* ShutdownTimeout: seconds to drain on SIGTERM, default 20 */
+    bool debug_endpoint;    /* DebugEndpoint: serve /debug, default true */
+    enum log_level log_level;   /* LogLevel: debug|info|warn|error, default info */
+    enum log_format log_format; /* LogFormat: auto|json|text, default auto */
+};
+
+/* Size of the buffer config_load writes its message into. */
+#define CONFIG_ERRMSG_MAX 512
+
+/*
+ * Fills cfg from the defaults, the TOML file and the environment, then checks every value.
+ * path NULL means "conf.toml" in the working directory, which may be missing; an explicit path
+ * must exist. On failure returns -1, leaves cfg released, and writes one line into err, e.g.
+ * "conf.toml:3: expected '=' after key" or "invalid ListenPort '70000': must be 1..65535".
+ * The message never contains a secret value.
+ */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+void config_release(struct config *cfg);
+
+/* Visits every key in table order with its value as text; secret values come masked as
+ * "********". For /debug and the start-up log. */
+typedef void (*config_visit_fn)(const char *key, const char *value, void *ctx);
+void config_each(const struct config *cfg, config_visit_fn visit, void *ctx);
+
+#endif

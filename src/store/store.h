@@ -1,0 +1,108 @@
+/*
+ * store.h — the task store: one interface, two backends.
+ *
+ * A struct store is opened once at start-up from the configuration and shared by every worker
+ * thread: every function here is safe to call concurrently on the same store. Backends:
+ * "postgres" (store_pg.c, libpq, pooled) and "sqlite" (store_sqlite.c, embedded; "boltdb" is
+ * accepted as an alias for configs written for the Go original).
+ *
+ * Reads hand tasks to a visitor instead of returning copies: the task and its title are valid
+ * only during the call of the visitor (they may point into a PGresult or a sqlite3_stmt).
+ * Titles are byte strings of title_len bytes (NUL-terminated for convenience, never containing
+ * NUL); the store stores and returns them byte for byte and does not validate them: that is the
+ * caller's job (task.h).
+ *
+ * Task ids are positive 32-bit integers (the original's SERIAL column); an id outside
+ * 1..INT32_MAX simply does not exist (STORE_NOT_FOUND), it is never an error.
+ *
+ * Every function returns a store_status. The backend logs the cause of STORE_UNAVAILABLE and
+ * STORE_ERROR (log.h) once, where it happens; callers only map the status (to an HTTP status).
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config;
+struct store;
+
+enum store_status {
+    STORE_OK = 0,
+    STORE_NOT_FOUND = -1,   /* no task with that id */
+    STORE_UNAVAILABLE = -2, /* database unreachable, timed out, or no connection free in time */
+    STORE_ERROR = -3,       /* anything else (disk full, read-only file, bug) */
+};
+
+struct task {
+    int64_t id;
+    int32_t priority;
+    bool complete;
+    const char *title; /* title_len bytes, NUL-terminated, no NUL inside */
+    size_t title_len;
+};
+
+/* A partial update: only the fields whose has_ flag is set change (PATCH); PUT sets all three. */
+struct task_patch {
+    bool has_title, has_priority, has_complete;
+    struct task value; /* value.id is ignored */
+};
+
+/* Called once per task, in order of (priority, id) for lists. Return 0 to go on; a non-zero
+ * return stops the walk and is otherwise ignored by the store. */
+typedef int (*task_visit_fn)(const struct task *task, void *ctx);
+
+/* Size of the buffer for messages from store_open and the schema commands. */
+#define STORE_ERRMSG_MAX 512
+
+/*
+ * Opens the backend named by cfg->db_type. On failure returns STORE_UNAVAILABLE (the database
+ * cannot be reached) or STORE_ERROR (bad settings, not a database file, ...), sets *out to NULL
+ * and writes one line for the operator into err (no secrets in it).
+ * A PostgreSQL store that cannot connect yet still opens (connections are retried lazily):
+ * only settings that can never work fail here.
+ */
+enum store_status store_open(const struct config *cfg, struct store **out, char *err,
+                             size_t errlen);
+/* Closes every connection and frees the store; NULL is fine. No call may be in flight. */
+void store_free(struct store *store);
+
+/* The backend's name for logs and /debug: "postgres" or "sqlite". */
+const char *store_backend_name(const struct store *store);
+
+/* Asks the database a trivial question (for /healthcheck/). */
+enum store_status store_ping(struct store *store);
+
+/* All tasks, ordered by priority then id, one visit each. */
+enum store_status store_task_list(struct store *store, task_visit_fn visit, void *ctx);
+/* One task, visited once; STORE_NOT_FOUND if there is none with that id. */
+enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
+/* Inserts in->title/priority/complete (in->id is ignored) and visits the new row. */
+enum store_status store_task_create(struct store *store, const struct task *in, task_visit_fn visit,
+                                    void *ctx);
+/* Applies patch to task id and visits the row as it is afterwards. */
+enum store_status store_task_update(struct store *store, int64_t id, const struct task_patch *patch,
+                                    task_visit_fn visit, void *ctx);
+enum store_status store_task_delete(struct store *store, int64_t id);
+
+/*
+ * Schema commands for the CLI. Each prints one line per step to out (what it does, e.g.
+ * "Dropping and recreating database: app"), and on failure returns STORE_ERROR or
+ * STORE_UNAVAILABLE with one line for the operator in err.
+ *
+ * store_updatedb: the original's `updatedb`: unless skip_create_db, drop and recreate the
+ * database (PostgreSQL, through the "postgres" maintenance database; SQLite: remove the file);
+ * then drop and recreate table tasks and seed "1st Task", "2nd Task", "3rd Task" (priority 0,
+ * not complete). Destructive by design.
+ * store_migrate: create what is missing (table, indexes), never drop or change data.
+ */
+enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out, char *err,
+                                 size_t errlen);
+enum store_status store_migrate(const struct config *cfg, FILE *out, char *err, size_t errlen);
+
+/* A short constant name for a status, for logs: "ok", "not found", ... */
+const char *store_status_name(enum store_status status);
+
+#endif
