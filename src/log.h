@@ -1,0 +1,48 @@
+/*
+ * log.h — one line per event on stderr: JSON objects (for CloudWatch and log shippers) or
+ * human-readable text on a terminal.
+ *
+ * Each line carries the time, the level, the request id of the request the calling thread is
+ * serving (if any; see log_set_request_id) and the message. Never pass a secret in a message:
+ * the log goes wherever the operator ships it.
+ *
+ * log_init is called once at start-up, before threads; the rest is thread-safe (one write(2)
+ * per line, so lines from different threads never interleave).
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+
+void log_init(enum log_level level, enum log_format format);
+
+/* Whether a message at level would be written (to skip building it). */
+bool log_enabled(enum log_level level);
+
+/* Writes one line with "msg" formatted by printf rules. */
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+/* The request id the calling thread is working for; NULL when it is between requests. The
+ * string must stay valid until the next call. */
+void log_set_request_id(const char *request_id);
+const char *log_request_id(void);
+
+/* A field of an access-log line; str NULL means the value is the number num. */
+struct log_field {
+    const char *key;
+    const char *str;
+    long long num;
+};
+
+/* Writes one info line with message msg and the given extra fields (for the access log). */
+void log_fields(enum log_level level, const char *msg, const struct log_field *fields, size_t n);
+
+#endif
