@@ -1,0 +1,43 @@
+/*
+ * store_backend.h — what a store backend implements (private to src/store/).
+ *
+ * A backend's store struct begins with a `struct store` header whose `backend` field points to
+ * its table; store.c dispatches every public call of store.h through it. Contracts are those of
+ * store.h.
+ */
+#ifndef STORE_BACKEND_H
+#define STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store_backend {
+    const char *name; /* "postgres", "sqlite" */
+    enum store_status (*open)(const struct config *cfg, struct store **out, char *err,
+                              size_t errlen);
+    void (*free)(struct store *store);
+    enum store_status (*ping)(struct store *store);
+    enum store_status (*task_list)(struct store *store, task_visit_fn visit, void *ctx);
+    enum store_status (*task_get)(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
+    enum store_status (*task_create)(struct store *store, const struct task *in,
+                                     task_visit_fn visit, void *ctx);
+    enum store_status (*task_update)(struct store *store, int64_t id,
+                                     const struct task_patch *patch, task_visit_fn visit,
+                                     void *ctx);
+    enum store_status (*task_delete)(struct store *store, int64_t id);
+    enum store_status (*updatedb)(const struct config *cfg, bool skip_create_db, FILE *out,
+                                  char *err, size_t errlen);
+    enum store_status (*migrate)(const struct config *cfg, FILE *out, char *err, size_t errlen);
+};
+
+/* The first member of every backend's store. */
+struct store {
+    const struct store_backend *backend;
+};
+
+extern const struct store_backend store_pg_backend;
+extern const struct store_backend store_sqlite_backend;
+
+/* The three tasks `updatedb` seeds, in order, for every backend. */
+extern const char *const store_seed_titles[3];
+
+#endif
