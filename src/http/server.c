@@ -254,9 +254,8 @@ static enum MHD_Result begin_request(struct http_server *server, struct http_req
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     struct http_server *server = cls;
     struct http_request *req = *con_cls;
@@ -297,7 +296,8 @@ static int listen_on(const char *host, int port, int *bound_port, char *err, siz
 {
     char service[16];
     snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res;
     int gai = getaddrinfo(host, service, &hints, &res);
@@ -374,11 +374,10 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
             MHD_USE_TURBO,
         0, NULL, NULL, on_access, server, MHD_OPTION_LISTEN_SOCKET, server->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, on_request_start, server,
-        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server, MHD_OPTION_EXTERNAL_LOGGER,
-        on_library_error, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK,
+        on_request_start, server, MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server,
+        MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d", cfg->listen_host,
                  server->port);
