@@ -47,6 +47,7 @@ struct http_request {
     size_t param_len;
     const char *route_label; /* "/api/task/{id}/", for logs and metrics */
     struct buf body;         /* the request body */
+    size_t discarded; /* body bytes past the limit, read and dropped */
     char request_id[65];
     uint64_t start_ns;
 

@@ -116,7 +116,7 @@ with App() as app:
     status, _, doc = app.json("POST", "/api/task/", big)
     is_((status, sorted(doc or {})), (413, ["error"]), "a 20 KB body is 413 with a JSON error")
     reply = app.raw(b"POST /api/task/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    b"Transfer-Encoding: chunked\r\n\r\n" + b"".join(
+                    b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + b"".join(
                         b"%x\r\n%s\r\n" % (4096, b"y" * 4096) for _ in range(8)) + b"0\r\n\r\n")
     like(reply.split(b"\r\n")[0].decode(), " 413 ", "a 32 KB chunked body is 413 too")
     reply = app.raw(b"POST /api/task/ HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n"
@@ -124,7 +124,7 @@ with App() as app:
     ok(reply.startswith(b"HTTP/1.1 413"), "Expect: 100-continue with a huge length is 413 at once")
     status, _, _ = app.request("GET", "/api/task/", headers={"X-Big": "a" * 40000})
     ok(status in (431, 400), "40 KB of headers is refused (%s)" % status)
-    reply = app.raw(b"GET /" + b"a" * 40000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    reply = app.raw(b"GET /" + b"a" * 40000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     ok(reply[:12] in (b"HTTP/1.1 414", b"HTTP/1.1 431", b"HTTP/1.1 400"),
        "40 KB request line is refused: %r" % reply[:12])
 

@@ -159,6 +159,6 @@ class App:
                     chunks.append(chunk)
                     if not read_all:
                         break
-            except socket.timeout:
+            except (socket.timeout, ConnectionResetError):
                 pass
             return b"".join(chunks)
