@@ -157,7 +157,8 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
         log_fields(LOG_INFO, "request", fields, sizeof fields / sizeof fields[0]);
         log_set_request_id(NULL);
     }
-    metrics_request_done(req->route_index, req->method, req->status, now_ns() - req->start_ns);
+    if (!req->counted) /* no response was queued: the client went away */
+        metrics_request_done(req->route_index, req->method, 0, now_ns() - req->start_ns);
     request_free(req);
     atomic_fetch_sub(&server->in_flight, 1);
 }
@@ -200,6 +201,9 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
+    /* Counted when queued, so a client that got its answer also sees it in /metrics. */
+    metrics_request_done(req->route_index, req->method, req->status, now_ns() - req->start_ns);
+    req->counted = true;
     return rc;
 }
 
