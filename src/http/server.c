@@ -352,11 +352,17 @@ static int listen_on(const char *host, int port, int *bound_port, char *err, siz
         snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(saved));
         return -1;
     }
-    struct sockaddr_storage addr;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+        struct sockaddr_storage any;
+    } addr;
+    memset(&addr, 0, sizeof addr);
     socklen_t len = sizeof addr;
-    getsockname(fd, (struct sockaddr *)&addr, &len);
-    *bound_port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
-                                                   : ((struct sockaddr_in *)&addr)->sin_port);
+    *bound_port = port;
+    if (getsockname(fd, &addr.sa, &len) == 0)
+        *bound_port = ntohs(addr.sa.sa_family == AF_INET6 ? addr.in6.sin6_port : addr.in4.sin_port);
     return fd;
 }
 
