@@ -249,7 +249,10 @@ function createRow(key) {
     row.done.addEventListener('change', () => setComplete(row.key, row.done.checked));
     row.priority.addEventListener('change', () => setPriorityFromField(row));
     row.priority.addEventListener('keydown', (e) => {
-        if (e.key === 'Escape') {
+        if (e.key === 'Enter') {
+            e.preventDefault();
+            setPriorityFromField(row);
+        } else if (e.key === 'Escape') {
             const task = state.tasks.get(row.key);
             row.priority.value = task ? String(task.priority) : row.priority.value;
         }
