@@ -74,8 +74,8 @@ static int set_field(struct task_input *in, enum field field, json_t *value, cha
     return fail(err, errlen, "unknown field");
 }
 
-static int decode_object(json_t *root, enum task_decode_mode mode, struct task_input *in,
-                         char *err, size_t errlen)
+static int decode_object(json_t *root, enum task_decode_mode mode, struct task_input *in, char *err,
+                         size_t errlen)
 {
     bool seen[FIELD_COUNT] = {false};
     const char *key;

@@ -21,7 +21,7 @@
 #define TASK_TITLE_MAX 1024
 
 enum task_decode_mode {
-    TASK_DECODE_CREATE, /* POST: title required, others default to 0/false */
+    TASK_DECODE_CREATE,  /* POST: title required, others default to 0/false */
     TASK_DECODE_REPLACE, /* PUT: the same as create */
     TASK_DECODE_PATCH,   /* PATCH: any non-empty subset */
 };

@@ -5,9 +5,11 @@
 #include "handlers/handlers.h"
 
 const struct route app_routes[] = {
-    {"/api/task", "/api/task/",
+    {"/api/task",
+     "/api/task/",
      {[HTTP_GET] = task_list_handler, [HTTP_POST] = task_create_handler}},
-    {"/api/task/{id}", "/api/task/{id}/",
+    {"/api/task/{id}",
+     "/api/task/{id}/",
      {[HTTP_GET] = task_get_handler,
       [HTTP_PUT] = task_replace_handler,
       [HTTP_PATCH] = task_patch_handler,

@@ -14,12 +14,15 @@
 void respond_store_error(struct http_request *req, enum store_status status)
 {
     switch (status) {
-    case STORE_NOT_FOUND: http_respond_error(req, MHD_HTTP_NOT_FOUND, "task not found"); return;
+    case STORE_NOT_FOUND:
+        http_respond_error(req, MHD_HTTP_NOT_FOUND, "task not found");
+        return;
     case STORE_UNAVAILABLE:
         http_respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "database unavailable");
         return;
     case STORE_OK:
-    case STORE_ERROR: break;
+    case STORE_ERROR:
+        break;
     }
     http_respond_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
 }
@@ -94,7 +97,8 @@ void task_create_handler(struct http_request *req)
     struct task_input in;
     if (body_task(req, TASK_DECODE_CREATE, &in) != 0)
         return;
-    enum store_status st = store_task_create(req->app->store, &in.patch.value, write_one, &req->out);
+    enum store_status st =
+        store_task_create(req->app->store, &in.patch.value, write_one, &req->out);
     task_input_release(&in);
     if (st != STORE_OK)
         respond_store_error(req, st);

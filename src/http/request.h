@@ -42,19 +42,20 @@ struct http_request {
     struct app *app;
     struct MHD_Connection *conn;
     enum http_method method;
-    const char *path;           /* as received, percent-decoded */
-    const char *param;          /* the {id} segment of the matched route, if any */
+    const char *path;  /* as received, percent-decoded */
+    const char *param; /* the {id} segment of the matched route, if any */
     size_t param_len;
-    const char *route_label;    /* "/api/task/{id}/", for logs and metrics */
-    struct buf body;            /* the request body */
+    const char *route_label; /* "/api/task/{id}/", for logs and metrics */
+    struct buf body;         /* the request body */
+    size_t discarded; /* body bytes past the limit, read and dropped */
     char request_id[65];
     uint64_t start_ns;
 
     /* Set by the handler through http_respond_*. */
     int status;
     const char *content_type;
-    struct buf out;                 /* response body, unless out_static is set */
-    const void *out_static;         /* a body that outlives the request (embedded assets) */
+    struct buf out;         /* response body, unless out_static is set */
+    const void *out_static; /* a body that outlives the request (embedded assets) */
     size_t out_static_len;
     struct http_header headers[HTTP_MAX_EXTRA_HEADERS];
     size_t n_headers;

@@ -35,6 +35,10 @@
  * idle timeout (60 s), so the balancer, not us, closes idle connections: otherwise it may send
  * a request on a connection we are closing (a 502 for the client). */
 #define IDLE_TIMEOUT_S 75
+/* A body over the limit is read and thrown away up to this much more, then answered 413 on a
+ * connection that can stay open; past it we answer at once and the connection is closed (the
+ * client may then see a reset instead of the 413). */
+#define DISCARD_MAX (1024 * 1024)
 /* Request line + headers must fit in this much per-connection memory. */
 #define CONNECTION_MEMORY 32768
 
@@ -244,9 +248,13 @@ static enum MHD_Result begin_request(struct http_server *server, struct http_req
     else
         request_id_generate(req->request_id);
 
-    /* Refuse an announced oversized body now, before a "100 Continue" invites it. */
+    /* Refuse an announced oversized body now if the client waits for "100 Continue" or the body
+     * is too large to read and discard. */
     const char *length = http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (length && strtoull(length, NULL, 10) > server->max_body) {
+    unsigned long long announced = length ? strtoull(length, NULL, 10) : 0;
+    if (announced > server->max_body &&
+        (http_request_header(req, MHD_HTTP_HEADER_EXPECT) ||
+         announced > server->max_body + DISCARD_MAX)) {
         http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
         return send_response(server, req);
     }
@@ -254,9 +262,8 @@ static enum MHD_Result begin_request(struct http_server *server, struct http_req
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     struct http_server *server = cls;
     struct http_request *req = *con_cls;
@@ -266,17 +273,23 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (req->status)
         return MHD_YES; /* already answered (413); the library discards the rest */
     if (*upload_data_size) {
-        if (req->body.len + *upload_data_size > server->max_body) {
-            http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
-            *upload_data_size = 0;
-            return send_response(server, req);
-        }
-        buf_append(&req->body, upload_data, *upload_data_size);
+        size_t n = *upload_data_size;
         *upload_data_size = 0;
-        return MHD_YES;
+        if (req->discarded == 0 && req->body.len + n <= server->max_body) {
+            buf_append(&req->body, upload_data, n);
+            return MHD_YES;
+        }
+        req->discarded += n;
+        if (req->discarded <= DISCARD_MAX)
+            return MHD_YES;
+        http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        return send_response(server, req);
     }
     log_set_request_id(req->request_id);
-    dispatch(req);
+    if (req->discarded)
+        http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    else
+        dispatch(req);
     log_set_request_id(NULL);
     return send_response(server, req);
 }
@@ -297,7 +310,8 @@ static int listen_on(const char *host, int port, int *bound_port, char *err, siz
 {
     char service[16];
     snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res;
     int gai = getaddrinfo(host, service, &hints, &res);
@@ -374,11 +388,10 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
             MHD_USE_TURBO,
         0, NULL, NULL, on_access, server, MHD_OPTION_LISTEN_SOCKET, server->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, on_request_start, server,
-        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server, MHD_OPTION_EXTERNAL_LOGGER,
-        on_library_error, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK,
+        on_request_start, server, MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server,
+        MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d", cfg->listen_host,
                  server->port);
