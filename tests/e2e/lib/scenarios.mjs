@@ -118,6 +118,7 @@ async function crudFlow(t, app, browser) {
     assert.equal(await newTitle.getAttribute('aria-invalid'), 'true');
     assert.equal(countRequests(watch, 'POST'), posts, 'no POST for an empty title');
     assert.equal((await rows(page)).length, 5);
+    await assertContrast(page, t, 'field error');
     await newTitle.fill('');
 
     /* toggle on, off, on: visible and stored */
@@ -445,7 +446,9 @@ export function registerScenarios(label, makeApp) {
         try {
             await fn(t, app, browser);
         } catch (err) {
-            t.diagnostic(`server log:\n${app.log}`);
+            for (const line of app.log.split('\n').slice(-40)) {
+                t.diagnostic(`server: ${line}`);
+            }
             throw err;
         }
     });
