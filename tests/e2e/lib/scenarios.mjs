@@ -7,6 +7,7 @@
  * scenario gets its own page and its own server.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { api, eventually, launchBrowser, REPO, tempDir, watchPage } from './harness.mjs';
@@ -189,7 +190,12 @@ async function crudFlow(t, app, browser) {
     assert.deepEqual(await rows(page), before, 'the same list after a reload');
 
     await assertContrast(page, t, 'list');
-    const shot = process.env.TCA_SCREENSHOT || path.join(tempDir('shot'), 'screenshot.png');
+    let shot = process.env.TCA_SCREENSHOT;
+    if (!shot) {
+        const dir = tempDir('shot');
+        t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+        shot = path.join(dir, 'screenshot.png');
+    }
     await page.mouse.move(0, 0);
     await page.evaluate(() => document.activeElement && document.activeElement.blur());
     await page.screenshot({ path: shot });
