@@ -69,9 +69,9 @@ mkdir "$tmp/stack"
   --exclude=backend_s3.tf -cf - .) | tar -C "$tmp/stack" -xf -
 
 if terraform -chdir="$tmp/stack" init -backend=false -input=false -no-color >"$tmp/init.log" 2>&1; then
-  ok "terraform init -backend=false (offline, provider mirror)"
+  ok "terraform init -backend=false"
 else
-  not_ok "terraform init -backend=false (offline, provider mirror)" "$tmp/init.log"
+  not_ok "terraform init -backend=false" "$tmp/init.log"
 fi
 
 if terraform -chdir="$tmp/stack" validate -no-color >"$tmp/validate.log" 2>&1; then
