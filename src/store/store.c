@@ -21,8 +21,7 @@ static bool id_in_range(int64_t id)
     return id >= 1 && id <= INT32_MAX;
 }
 
-enum store_status store_open(const struct config *cfg, struct store **out, char *err,
-                             size_t errlen)
+enum store_status store_open(const struct config *cfg, struct store **out, char *err, size_t errlen)
 {
     *out = NULL;
     return backend_for(cfg)->open(cfg, out, err, errlen);
@@ -77,8 +76,8 @@ enum store_status store_task_delete(struct store *store, int64_t id)
     return store->backend->task_delete(store, id);
 }
 
-enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out, char *err,
-                                 size_t errlen)
+enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
+                                 char *err, size_t errlen)
 {
     return backend_for(cfg)->updatedb(cfg, skip_create_db, out, err, errlen);
 }
@@ -91,10 +90,14 @@ enum store_status store_migrate(const struct config *cfg, FILE *out, char *err, 
 const char *store_status_name(enum store_status status)
 {
     switch (status) {
-    case STORE_OK: return "ok";
-    case STORE_NOT_FOUND: return "not found";
-    case STORE_UNAVAILABLE: return "database unavailable";
-    case STORE_ERROR: return "database error";
+    case STORE_OK:
+        return "ok";
+    case STORE_NOT_FOUND:
+        return "not found";
+    case STORE_UNAVAILABLE:
+        return "database unavailable";
+    case STORE_ERROR:
+        return "database error";
     }
     return "unknown";
 }

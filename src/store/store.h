@@ -98,8 +98,8 @@ enum store_status store_task_delete(struct store *store, int64_t id);
  * not complete). Destructive by design.
  * store_migrate: create what is missing (table, indexes), never drop or change data.
  */
-enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out, char *err,
-                                 size_t errlen);
+enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
+                                 char *err, size_t errlen);
 enum store_status store_migrate(const struct config *cfg, FILE *out, char *err, size_t errlen);
 
 /* A short constant name for a status, for logs: "ok", "not found", ... */
