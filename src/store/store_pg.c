@@ -40,9 +40,10 @@
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
 
-#define TASKS_TABLE_SQL                                                                            \
-    "CREATE TABLE tasks (id SERIAL PRIMARY KEY, completed boolean NOT NULL, "                      \
-    "priority integer NOT NULL, title text NOT NULL)"
+/* The Go original's table, column for column, so its databases keep working. */
+#define TASKS_COLUMNS                                                                              \
+    "(id SERIAL PRIMARY KEY, completed boolean NOT NULL, priority integer NOT NULL, "              \
+    "title text NOT NULL)"
 #define TASKS_INDEX     "tasks_priority_id_idx"
 #define TASKS_INDEX_SQL "CREATE INDEX IF NOT EXISTS " TASKS_INDEX " ON tasks (priority, id)"
 
@@ -895,7 +896,8 @@ static enum store_status pg_updatedb(const struct config *cfg, bool skip_create_
     fflush(out);
     /* One transaction: a failed `updatedb -s` leaves the old table as it was. */
     st = schema_exec(pg, &t,
-                     "BEGIN; DROP TABLE IF EXISTS tasks; " TASKS_TABLE_SQL "; " TASKS_INDEX_SQL,
+                     "BEGIN; DROP TABLE IF EXISTS tasks; CREATE TABLE tasks " TASKS_COLUMNS
+                     "; " TASKS_INDEX_SQL,
                      "recreate table 'tasks'", err, errlen);
     if (st != STORE_OK)
         goto out;
@@ -950,8 +952,8 @@ static enum store_status pg_migrate(const struct config *cfg, FILE *out, char *e
             goto out;
     } else {
         fprintf(out, "Creating table: tasks\n");
-        if ((st = schema_exec(pg, &t, TASKS_TABLE_SQL, "create table 'tasks'", err, errlen)) !=
-            STORE_OK)
+        if ((st = schema_exec(pg, &t, "CREATE TABLE IF NOT EXISTS tasks " TASKS_COLUMNS,
+                              "create table 'tasks'", err, errlen)) != STORE_OK)
             goto out;
     }
 

@@ -19,7 +19,7 @@
 # Messages go to stderr prefixed with "# " (TAP diagnostics).
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-PG_DIR= PG_DATA= PG_LOG= PG_PORT= PG_RUNAS=
+PG_DIR='' PG_DATA='' PG_LOG='' PG_PORT='' PG_RUNAS=''
 PG_HOST=127.0.0.1
 PG_USER=postgres
 PG_START_TIMEOUT=${PG_START_TIMEOUT:-30}

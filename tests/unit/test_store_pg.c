@@ -158,6 +158,13 @@ static int collect(const struct task *task, void *ctx)
     return 0;
 }
 
+static int ignore(const struct task *task, void *ctx)
+{
+    (void)task;
+    (void)ctx;
+    return 0;
+}
+
 static void collected_reset(struct collected *c)
 {
     for (int i = 0; i < c->n; i++)
@@ -197,8 +204,8 @@ static void capture_begin(void)
     dup2(fileno(capture_file), STDERR_FILENO);
 }
 
-/* Stops capturing; returns what was logged (caller frees) and echoes it as TAP comments. */
-static char *capture_end(void)
+/* Stops capturing without echoing (for logs too long to show); caller frees. */
+static char *capture_end_quiet(void)
 {
     struct buf b = BUF_INIT;
     char chunk[4096];
@@ -211,8 +218,15 @@ static char *capture_end(void)
         buf_append(&b, chunk, n);
     fclose(capture_file);
     buf_putc(&b, '\0');
-    diag_lines(b.data);
     return buf_detach(&b, NULL);
+}
+
+/* Stops capturing; returns what was logged (caller frees) and echoes it as TAP comments. */
+static char *capture_end(void)
+{
+    char *log = capture_end_quiet();
+    diag_lines(log);
+    return log;
 }
 
 /* ---- the tests ---- */
@@ -558,15 +572,16 @@ static void test_statement_timeout(void)
     PGconn *admin = admin_connect("tca_test");
     admin_exec(admin, "BEGIN");
     admin_exec(admin, "LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE");
+    capture_begin();
     long t0 = now_ms();
-    enum store_status st = store_task_list(s, collect, &(struct collected){0});
+    enum store_status st = store_task_list(s, ignore, NULL);
     long took = now_ms() - t0;
     is_int(st, STORE_UNAVAILABLE, "a list blocked by a lock times out as unavailable");
     ok(took >= 900 && took < 5000, "after about the statement timeout");
     printf("# took %ld ms (statement timeout 1000 ms)\n", took);
     struct task in = {0, 0, false, "blocked", 7};
-    is_int(store_task_create(s, &in, collect, &(struct collected){0}), STORE_UNAVAILABLE,
-           "a blocked create too");
+    is_int(store_task_create(s, &in, ignore, NULL), STORE_UNAVAILABLE, "a blocked create too");
+    free(capture_end());
     admin_exec(admin, "ROLLBACK");
     is_int(admin_number(admin, "SELECT count(*) FROM tasks WHERE title = 'blocked'"), 0,
            "the timed-out create left nothing");
@@ -677,7 +692,7 @@ static void test_recovery(void)
             st = store_ping(s);
             break;
         case 1:
-            st = store_task_list(s, collect, &(struct collected){0});
+            st = store_task_list(s, ignore, NULL);
             break;
         default:
             st = create(s, "during the outage", 0, false) > 0 ? STORE_OK : STORE_UNAVAILABLE;
@@ -694,7 +709,9 @@ static void test_recovery(void)
     printf("# slowest call while down: %ld ms\n", worst);
 
     ok(system(env("TCA_TEST_PG_RESUME")) == 0, "pg_ctl start");
+    capture_begin();
     long took = wait_available(s, 20000);
+    free(capture_end());
     ok(took >= 0, "the store serves again without a restart");
     printf("# available %ld ms after the server was up\n", took);
 
@@ -722,10 +739,110 @@ static void test_recovery(void)
     ok(strstr(log, "cannot connect to PostgreSQL at") != NULL, "the log says why");
     free(log);
     ok(system(env("TCA_TEST_PG_RESUME")) == 0, "server up");
+    capture_begin();
     took = wait_available(s, 20000);
+    free(capture_end());
     ok(took >= 0, "the store connects once the server is up");
     printf("# available %ld ms after the server was up\n", took);
     is_int(list_count(s), 11, "and reads the data");
+    store_free(s);
+}
+
+/* ---- writes under load while the server crashes and comes back ---- */
+
+#define LOAD_THREADS 4
+#define LOAD_MAX     5000
+
+struct writer {
+    struct store *store;
+    int index;
+    volatile bool *stop;
+    bool acked[LOAD_MAX]; /* acked[j]: write j got STORE_OK */
+    int ok, unavailable, other, tried;
+};
+
+static void *writer_thread(void *arg)
+{
+    struct writer *w = arg;
+    for (int j = 0; j < LOAD_MAX && !*w->stop; j++) {
+        char title[64];
+        snprintf(title, sizeof title, "load-%d-%d", w->index, j);
+        struct task in = {0, 0, false, title, strlen(title)};
+        enum store_status st = store_task_create(w->store, &in, ignore, NULL);
+        w->tried++;
+        w->acked[j] = st == STORE_OK;
+        w->ok += st == STORE_OK;
+        w->unavailable += st == STORE_UNAVAILABLE;
+        w->other += st != STORE_OK && st != STORE_UNAVAILABLE;
+        if (st != STORE_OK)
+            sleep_ms(5);
+    }
+    return NULL;
+}
+
+static void test_outage_under_load(void)
+{
+    char err[STORE_ERRMSG_MAX];
+    struct config cfg = test_config("tca_test");
+    struct store *s = NULL;
+    static struct writer w[LOAD_THREADS];
+    pthread_t th[LOAD_THREADS];
+    volatile bool stop = false;
+    cfg.db_pool_size = 3;
+    cfg.db_pool_timeout = 200;
+    store_open(&cfg, &s, err, sizeof err);
+
+    capture_begin();
+    for (int i = 0; i < LOAD_THREADS; i++) {
+        w[i] = (struct writer){.store = s, .index = i, .stop = &stop};
+        pthread_create(&th[i], NULL, writer_thread, &w[i]);
+    }
+    sleep_ms(300);
+    int crashed = system(env("TCA_TEST_PG_CRASH"));
+    sleep_ms(500);
+    int resumed = system(env("TCA_TEST_PG_RESUME"));
+    long back = wait_available(s, 20000);
+    sleep_ms(300);
+    stop = true;
+    for (int i = 0; i < LOAD_THREADS; i++)
+        pthread_join(th[i], NULL);
+    free(capture_end_quiet());
+
+    int acked = 0, unavailable = 0, other = 0, tried = 0;
+    for (int i = 0; i < LOAD_THREADS; i++) {
+        acked += w[i].ok;
+        unavailable += w[i].unavailable;
+        other += w[i].other;
+        tried += w[i].tried;
+    }
+    ok(crashed == 0 && resumed == 0, "server crashed and restarted under load");
+    ok(back >= 0, "the store recovered under load");
+    printf("# %d writes tried by %d threads: %d acknowledged, %d unavailable, %d other errors\n",
+           tried, LOAD_THREADS, acked, unavailable, other);
+    ok(unavailable > 0, "writes were refused while the server was down");
+    is_int(other, 0, "no write failed with anything but unavailable");
+
+    PGconn *admin = admin_connect("tca_test");
+    PGresult *res = PQexec(admin, "SELECT title FROM tasks WHERE title LIKE 'load-%'");
+    static bool present[LOAD_THREADS][LOAD_MAX];
+    int rows = PQntuples(res), duplicates = 0;
+    for (int r = 0; r < rows; r++) {
+        int i, j;
+        if (sscanf(PQgetvalue(res, r, 0), "load-%d-%d", &i, &j) == 2 && i >= 0 &&
+            i < LOAD_THREADS && j >= 0 && j < LOAD_MAX) {
+            duplicates += present[i][j];
+            present[i][j] = true;
+        }
+    }
+    PQclear(res);
+    PQfinish(admin);
+    int lost = 0;
+    for (int i = 0; i < LOAD_THREADS; i++)
+        for (int j = 0; j < LOAD_MAX; j++)
+            lost += w[i].acked[j] && !present[i][j];
+    is_int(lost, 0, "every acknowledged write is in the table");
+    is_int(duplicates, 0, "no write is in the table twice");
+    printf("# %d rows in the table for %d acknowledged writes\n", rows, acked);
     store_free(s);
 }
 
@@ -753,5 +870,6 @@ int main(int argc, char **argv)
     test_statement_timeout();
     test_pool_exhaustion();
     test_recovery();
+    test_outage_under_load();
     return done_testing();
 }
