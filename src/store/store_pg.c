@@ -110,6 +110,7 @@ struct pg_store {
     struct pg_conn *conns;
     struct pg_conn **idle; /* stack of free connections; the warmest on top */
     int nconns, nidle;
+    int waiting;  /* callers waiting for a free connection */
     bool down;    /* the last connect attempt failed */
     bool probing; /* a caller is trying to connect while down */
     int backoff_ms;
@@ -473,9 +474,11 @@ static struct pg_conn *pool_get(struct pg_store *s)
     struct pg_conn *c = NULL;
 
     pthread_mutex_lock(&s->lock);
+    s->waiting++;
     while (s->nidle == 0)
         if (pthread_cond_timedwait(&s->freed, &s->lock, &deadline) != 0 && s->nidle == 0)
             break;
+    s->waiting--;
     if (s->nidle > 0)
         c = s->idle[--s->nidle];
     pthread_mutex_unlock(&s->lock);
@@ -699,6 +702,16 @@ static enum store_status pg_task_delete(struct store *store, int64_t id)
         st = STORE_NOT_FOUND;
     PQclear(res);
     return st;
+}
+
+static void pg_stats(struct store *store, struct store_stats *out)
+{
+    struct pg_store *s = (struct pg_store *)store;
+    pthread_mutex_lock(&s->lock);
+    out->pool_size = s->nconns;
+    out->in_use = s->nconns - s->nidle;
+    out->waiting = s->waiting;
+    pthread_mutex_unlock(&s->lock);
 }
 
 static void pg_free(struct store *store)
@@ -987,4 +1000,5 @@ const struct store_backend store_pg_backend = {
     .task_delete = pg_task_delete,
     .updatedb = pg_updatedb,
     .migrate = pg_migrate,
+    .stats = pg_stats,
 };

@@ -630,6 +630,10 @@ static void test_pool_exhaustion(void)
                                       "wait_event_type = 'Lock'");
     }
     is_int(waiting, 2, "both pool connections are busy");
+    struct store_stats stats;
+    store_stats(s, &stats);
+    ok(stats.pool_size == 2 && stats.in_use == 2 && stats.waiting == 0,
+       "store_stats: pool of 2, both in use, nobody waiting");
 
     capture_begin();
     long t0 = now_ms();
@@ -648,6 +652,8 @@ static void test_pool_exhaustion(void)
     ok(l[0].status == STORE_OK && l[1].status == STORE_OK,
        "the waiting lists finish once unlocked");
     is_int(store_ping(s), STORE_OK, "the pool serves again");
+    store_stats(s, &stats);
+    ok(stats.in_use == 0, "store_stats: all connections back in the pool");
     PQfinish(admin);
     store_free(s);
 }
