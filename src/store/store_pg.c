@@ -759,7 +759,7 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
 
     s->nconns = cfg->db_pool_size;
     s->conns = xcalloc((size_t)s->nconns, sizeof *s->conns);
-    s->idle = xcalloc((size_t)s->nconns, sizeof *s->idle);
+    s->idle = xcalloc((size_t)s->nconns, sizeof(struct pg_conn *));
     for (int i = s->nconns - 1; i >= 0; i--)
         s->idle[s->nidle++] = &s->conns[i];
 
