@@ -12,10 +12,12 @@
 
 struct config;
 struct store;
+struct task_lists;
 
 struct app {
     const struct config *cfg;
     struct store *store;
+    struct task_lists *lists; /* batches of GET /api/task/ (handlers.h), or NULL */
     time_t started;
     atomic_bool draining; /* SIGTERM received: health says 503, responses say Connection: close */
 };

@@ -7,12 +7,14 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
 #include "cmd/cmd.h"
 #include "config/config.h"
+#include "handlers/handlers.h"
 #include "http/server.h"
 #include "log.h"
 #include "store/store.h"
@@ -40,9 +42,13 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         return 1;
     }
     struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
+    const char *exp = getenv("TCA_EXP_BATCH"); /* EXPERIMENT, to be removed */
+    int k = exp ? atoi(exp) : 1;
+    app.lists = k > 0 ? task_lists_new(k) : NULL;
     struct http_server *server = http_server_start(&app, err, sizeof err);
     if (!server) {
         log_error("%s", err);
+        task_lists_free(app.lists);
         store_free(store);
         return 1;
     }
@@ -63,6 +69,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     if (left > 0)
         log_warn("%d requests still in flight at the drain deadline were cut off", left);
     store_free(store);
+    task_lists_free(app.lists);
     log_info("stopped");
     return 0;
 }

@@ -1,8 +1,8 @@
 /*
- * task.c — the to-do API: /api/task/ and /api/task/{id}/.
+ * task.c — the to-do API: /api/task/{id}/ and POST /api/task/ (the list is task_list.c).
  *
- * Tasks stream from the store straight into the response body (task_encode), so a list costs
- * one pass and no copies.
+ * Tasks stream from the store straight into the response body (task_encode): one pass, no
+ * copies.
  */
 #include <microhttpd.h>
 #include <stdio.h>
@@ -27,38 +27,10 @@ void respond_store_error(struct http_request *req, enum store_status status)
     http_respond_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
 }
 
-struct list_writer {
-    struct buf *out;
-    bool first;
-};
-
-static int write_list_item(const struct task *task, void *ctx)
-{
-    struct list_writer *w = ctx;
-    if (!w->first)
-        buf_putc(w->out, ',');
-    w->first = false;
-    task_encode(w->out, task);
-    return 0;
-}
-
 static int write_one(const struct task *task, void *ctx)
 {
     task_encode(ctx, task);
     return 0;
-}
-
-void task_list_handler(struct http_request *req)
-{
-    struct list_writer w = {&req->out, true};
-    buf_putc(&req->out, '[');
-    enum store_status st = store_task_list(req->app->store, write_list_item, &w);
-    if (st != STORE_OK) {
-        respond_store_error(req, st);
-        return;
-    }
-    buf_putc(&req->out, ']');
-    http_respond(req, MHD_HTTP_OK, HTTP_JSON);
 }
 
 /* The {id} of the path, or a 400 answered and -1. */

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <microhttpd.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -42,10 +43,55 @@ void http_respond_static(struct http_request *req, int status, const char *conte
     req->out_static_len = len;
 }
 
+struct http_body *http_body_new(struct buf *b)
+{
+    struct http_body *body = xmalloc(sizeof *body);
+    atomic_init(&body->refs, 1);
+    body->data = buf_detach(b, &body->len);
+    return body;
+}
+
+void http_body_ref(struct http_body *body)
+{
+    atomic_fetch_add_explicit(&body->refs, 1, memory_order_relaxed);
+}
+
+void http_body_unref(struct http_body *body)
+{
+    if (body && atomic_fetch_sub_explicit(&body->refs, 1, memory_order_acq_rel) == 1) {
+        free(body->data);
+        free(body);
+    }
+}
+
+void http_respond_body(struct http_request *req, int status, const char *content_type,
+                       struct http_body *body)
+{
+    http_body_ref(body);
+    http_body_unref(req->out_body);
+    req->out_body = body;
+    req->out_static = NULL;
+    req->status = status;
+    req->content_type = content_type;
+}
+
+void http_suspend(struct http_request *req)
+{
+    req->suspended = true;
+    MHD_suspend_connection(req->conn);
+}
+
+void http_resume(struct http_request *req)
+{
+    MHD_resume_connection(req->conn);
+}
+
 void http_respond_error(struct http_request *req, int status, const char *msg)
 {
     buf_reset(&req->out);
     req->out_static = NULL;
+    http_body_unref(req->out_body);
+    req->out_body = NULL;
     json_put_error(&req->out, msg);
     http_respond(req, status, HTTP_JSON);
 }

@@ -9,6 +9,7 @@
 #ifndef HTTP_REQUEST_H
 #define HTTP_REQUEST_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,19 @@ enum http_method {
 };
 
 #define HTTP_MAX_EXTRA_HEADERS 6
+
+/* A response body shared by several requests (one rendering of a list sent to every request of
+ * a batch): reference-counted, freed with the last response that carries it. */
+struct http_body {
+    atomic_int refs;
+    size_t len;
+    char *data;
+};
+
+/* Takes the bytes of b (left empty) into a new body with one reference. */
+struct http_body *http_body_new(struct buf *b);
+void http_body_ref(struct http_body *body);
+void http_body_unref(struct http_body *body);
 
 struct http_header {
     const char *name;
@@ -59,6 +73,8 @@ struct http_request {
     struct buf out;         /* response body, unless out_static is set */
     const void *out_static; /* a body that outlives the request (embedded assets) */
     size_t out_static_len;
+    struct http_body *out_body; /* a shared body (one reference held), else NULL */
+    bool suspended;             /* answered later by another thread (http_suspend) */
     struct http_header headers[HTTP_MAX_EXTRA_HEADERS];
     size_t n_headers;
 };
@@ -71,10 +87,24 @@ void http_respond(struct http_request *req, int status, const char *content_type
 /* Responds with a body that stays valid for the life of the process. */
 void http_respond_static(struct http_request *req, int status, const char *content_type,
                          const void *data, size_t len);
+/* Responds with a shared body; takes a reference of its own. */
+void http_respond_body(struct http_request *req, int status, const char *content_type,
+                       struct http_body *body);
 /* Responds {"error": msg} as application/json. */
 void http_respond_error(struct http_request *req, int status, const char *msg);
 /* Adds a response header (value copied). */
 void http_add_header(struct http_request *req, const char *name, const char *value);
+
+/*
+ * Suspends a request whose answer another thread will give: the handler returns without
+ * responding, the worker thread goes on serving other connections, and the other thread later
+ * calls http_respond_* on req and then http_resume(req), after which req belongs to the server
+ * again. Call http_suspend while holding the lock under which the other thread finds req, so
+ * that http_resume can never come first. Every suspended request must be resumed (the server
+ * cannot stop with suspended connections).
+ */
+void http_suspend(struct http_request *req);
+void http_resume(struct http_request *req);
 
 extern const char *const http_method_names[HTTP_METHOD_COUNT];
 enum http_method http_method_parse(const char *name);

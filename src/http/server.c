@@ -126,6 +126,7 @@ static void request_free(struct http_request *req)
 {
     buf_release(&req->body);
     buf_release(&req->out);
+    http_body_unref(req->out_body);
     for (size_t i = 0; i < req->n_headers; i++)
         free(req->headers[i].value);
     free(req);
@@ -168,10 +169,24 @@ static void free_body(void *data)
     free(data);
 }
 
+static void unref_body(void *body)
+{
+    http_body_unref(body);
+}
+
 static enum MHD_Result send_response(struct http_server *server, struct http_request *req)
 {
     struct MHD_Response *resp;
-    if (req->out_static)
+    if (req->out_body) {
+        struct http_body *body = req->out_body;
+        http_body_ref(body); /* the response's own reference */
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(body->len, body->data,
+                                                                      unref_body, body);
+        if (!resp)
+            http_body_unref(body);
+        req->out_static_len = body->len; /* for the access log */
+        req->out_static = "";
+    } else if (req->out_static)
         resp = MHD_create_response_from_buffer(req->out_static_len, (void *)req->out_static,
                                                MHD_RESPMEM_PERSISTENT);
     else {
@@ -283,6 +298,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     (void)version;
     if (!req->conn)
         return begin_request(server, req, conn, url, method);
+    if (req->suspended) { /* resumed: another thread has set the response */
+        req->suspended = false;
+        return send_response(server, req);
+    }
     if (req->status)
         return MHD_YES; /* already answered (413); the library discards the rest */
     if (*upload_data_size) {
@@ -304,6 +323,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     else
         dispatch(req);
     log_set_request_id(NULL);
+    if (req->suspended)
+        return MHD_YES; /* answered later (http_suspend); req is not ours to touch now */
     return send_response(server, req);
 }
 
@@ -415,7 +436,7 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
     unsigned threads = worker_threads(cfg);
     server->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-            MHD_USE_TURBO,
+            MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME,
         0, NULL, NULL, on_access, server, MHD_OPTION_LISTEN_SOCKET, server->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,

@@ -64,7 +64,14 @@ enum store_status store_ping(struct store *store)
 enum store_status store_task_list(struct store *store, task_visit_fn visit, void *ctx)
 {
     uint64_t t = now_ns();
-    return record(STORE_OP_LIST, t, store->backend->task_list(store, visit, ctx));
+    return record(STORE_OP_LIST, t, store->backend->task_list(store, NULL, NULL, visit, ctx));
+}
+
+enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, void *arg,
+                                       task_visit_fn visit, void *ctx)
+{
+    uint64_t t = now_ns();
+    return record(STORE_OP_LIST, t, store->backend->task_list(store, sent, arg, visit, ctx));
 }
 
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx)

@@ -77,6 +77,17 @@ enum store_status store_ping(struct store *store);
 
 /* All tasks, ordered by priority then id, one visit each. */
 enum store_status store_task_list(struct store *store, task_visit_fn visit, void *ctx);
+
+/*
+ * store_task_list, telling the caller when the query starts: sent(arg) is called once, when a
+ * connection is ready and just before the query goes to the database, so that the result
+ * reflects every write that completed before that call (the read's snapshot begins after it).
+ * If the call fails before sending, sent may not be called at all. Used to batch lists
+ * (handlers/task.c): requests may share this result only if they arrived before sent.
+ */
+typedef void (*store_sent_fn)(void *arg);
+enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, void *arg,
+                                       task_visit_fn visit, void *ctx);
 /* One task, visited once; STORE_NOT_FOUND if there is none with that id. */
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
 /* Inserts in->title/priority/complete (in->id is ignored) and visits the new row. */

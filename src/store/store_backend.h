@@ -16,7 +16,9 @@ struct store_backend {
                               size_t errlen);
     void (*free)(struct store *store);
     enum store_status (*ping)(struct store *store);
-    enum store_status (*task_list)(struct store *store, task_visit_fn visit, void *ctx);
+    /* sent (may be NULL): see store_task_list_sent */
+    enum store_status (*task_list)(struct store *store, store_sent_fn sent, void *arg,
+                                   task_visit_fn visit, void *ctx);
     enum store_status (*task_get)(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
     enum store_status (*task_create)(struct store *store, const struct task *in,
                                      task_visit_fn visit, void *ctx);

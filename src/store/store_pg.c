@@ -503,6 +503,8 @@ struct pg_args {
     int formats[4];
     unsigned char int4[2][4];
     unsigned char boolean[2];
+    store_sent_fn sent; /* called once, just before the statement is first sent */
+    void *sent_arg;
 };
 
 static void args_int4(struct pg_args *a, int i, int slot, int32_t v)
@@ -555,6 +557,8 @@ static enum store_status run(struct pg_store *s, enum stmt i, const struct pg_ar
             break;
         PGresult *res = NULL;
         if ((c->prepared & (1u << i)) || conn_prepare(c, i, &res)) {
+            if (args->sent && attempt == 0)
+                args->sent(args->sent_arg);
             res = PQexecPrepared(c->pg, stmts[i].name, stmts[i].nparams, args->values,
                                  args->lengths, args->formats, 1);
         }
@@ -654,9 +658,11 @@ static enum store_status pg_ping(struct store *store)
     return st;
 }
 
-static enum store_status pg_task_list(struct store *store, task_visit_fn visit, void *ctx)
+static enum store_status pg_task_list(struct store *store, store_sent_fn sent, void *arg,
+                                      task_visit_fn visit, void *ctx)
 {
-    return run_rows(store, STMT_LIST, NULL, true, false, visit, ctx);
+    struct pg_args a = {.sent = sent, .sent_arg = arg};
+    return run_rows(store, STMT_LIST, &a, true, false, visit, ctx);
 }
 
 static enum store_status pg_task_get(struct store *store, int64_t id, task_visit_fn visit,

@@ -473,7 +473,8 @@ static enum store_status sqlite_ping(struct store *store)
 
 /* Reads: the visitor runs on the live row (a read holds no lock a writer waits for in WAL). */
 static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int64_t task_id,
-                                   task_visit_fn visit, void *ctx, bool *found)
+                                   store_sent_fn sent, void *arg, task_visit_fn visit, void *ctx,
+                                   bool *found)
 {
     struct sqlite_conn *c = pool_acquire(&s->readers, s->pool_timeout_ms);
     if (!c)
@@ -485,6 +486,8 @@ static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int6
     *found = false;
     if (id == STMT_GET)
         sqlite3_bind_int64(st, 1, task_id);
+    if (sent)
+        sent(arg); /* the read transaction (snapshot) begins with the first step */
     while (!stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct task t;
         task_from_row(st, &t);
@@ -499,10 +502,11 @@ static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int6
     return status;
 }
 
-static enum store_status sqlite_task_list(struct store *store, task_visit_fn visit, void *ctx)
+static enum store_status sqlite_task_list(struct store *store, store_sent_fn sent, void *arg,
+                                          task_visit_fn visit, void *ctx)
 {
     bool found;
-    return read_rows((struct sqlite_store *)store, STMT_LIST, 0, visit, ctx, &found);
+    return read_rows((struct sqlite_store *)store, STMT_LIST, 0, sent, arg, visit, ctx, &found);
 }
 
 static enum store_status sqlite_task_get(struct store *store, int64_t id, task_visit_fn visit,
@@ -510,7 +514,7 @@ static enum store_status sqlite_task_get(struct store *store, int64_t id, task_v
 {
     bool found;
     enum store_status st =
-        read_rows((struct sqlite_store *)store, STMT_GET, id, visit, ctx, &found);
+        read_rows((struct sqlite_store *)store, STMT_GET, id, NULL, NULL, visit, ctx, &found);
     return st == STORE_OK && !found ? STORE_NOT_FOUND : st;
 }
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""ab.py — compare settings of the app on one scenario, interleaved, median of N (for ADRs).
+
+  bench/ab.py --scenario list3 --store pg --conc 64 --runs 5 \\
+      base: opt:VTT_THREADS=8 [--ref pgbench|nginx]
+
+Each variant is NAME:[KEY=VALUE,...] (environment for the app). Each round runs every variant
+(and the reference, if any) once, back to back; prints medians and each variant's median ratio
+to the first variant (and to the reference).
+"""
+import argparse
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--scenario", default="list3")
+    p.add_argument("--store", default="pg")
+    p.add_argument("--conc", type=int, default=64)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--seconds", type=int, default=3)
+    p.add_argument("--ref", choices=["pgbench", "nginx"])
+    p.add_argument("variants", nargs="+")
+    a = p.parse_args()
+    variants = []
+    for v in a.variants:
+        name, _, kvs = v.partition(":")
+        variants.append((name, dict(kv.split("=", 1) for kv in kvs.split(",") if kv)))
+    args = argparse.Namespace(seconds=a.seconds, app_env={}, quick=True)
+    b = bench.Bench(args)
+    res = {}
+    try:
+        b.setup_data()
+        if a.ref == "nginx":
+            b.start_nginx()
+        for rnd in range(a.runs):
+            for name, env in variants + ([(a.ref, None)] if a.ref else []):
+                if env is None:
+                    r = (b.run_pgbench if a.ref == "pgbench" else b.run_nginx)(a.scenario, a.conc)
+                else:
+                    args.app_env = env
+                    r = b.run_app(a.store, a.scenario, a.conc)
+                r["round"] = rnd
+                res.setdefault(name, []).append(r)
+                print("round %d %-10s %8.0f req/s p50 %6.2f p99 %7.2f ms err %d rss %s" % (
+                    rnd + 1, name, r["rps"], r["p50"], r["p99"], r["errors"],
+                    r.get("rss_kb")), flush=True)
+    finally:
+        b.cleanup()
+    first = res[variants[0][0]]
+    print("load average %.2f %.2f %.2f" % os.getloadavg())
+    for name in list(res):
+        runs = res[name]
+        line = "%-10s median %8.0f req/s p50 %6.2f p99 %7.2f ms errors %d; x%s %.2f" % (
+            name, bench.med(runs, "rps"), bench.med(runs, "p50"), bench.med(runs, "p99"),
+            sum(r["errors"] for r in runs), variants[0][0], bench.ratio(runs, first))
+        if a.ref and name != a.ref:
+            line += "; x%s %.2f" % (a.ref, bench.ratio(runs, res[a.ref]))
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

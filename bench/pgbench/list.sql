@@ -1,0 +1,1 @@
+SELECT id, completed, priority, title FROM tasks ORDER BY priority, id;
