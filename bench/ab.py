@@ -47,18 +47,21 @@ def main():
                     r = b.run_app(a.store, a.scenario, a.conc)
                 r["round"] = rnd
                 res.setdefault(name, []).append(r)
-                print("round %d %-10s %8.0f req/s p50 %6.2f p99 %7.2f ms err %d rss %s" % (
-                    rnd + 1, name, r["rps"], r["p50"], r["p99"], r["errors"],
-                    r.get("rss_kb")), flush=True)
+                print("round %d %-10s %8.0f req/s p50 %6.2f p99 %7.2f ms err %d rss %s cpu/req "
+                      "%s us" % (rnd + 1, name, r["rps"], r["p50"], r["p99"], r["errors"],
+                                 r.get("rss_kb"), r.get("cpu_us") and "%.1f" % r["cpu_us"]),
+                      flush=True)
     finally:
         b.cleanup()
     first = res[variants[0][0]]
     print("load average %.2f %.2f %.2f" % os.getloadavg())
     for name in list(res):
         runs = res[name]
-        line = "%-10s median %8.0f req/s p50 %6.2f p99 %7.2f ms errors %d; x%s %.2f" % (
+        cpu = bench.med(runs, "cpu_us")
+        line = "%-10s median %8.0f req/s p50 %6.2f p99 %7.2f ms errors %d%s; x%s %.2f" % (
             name, bench.med(runs, "rps"), bench.med(runs, "p50"), bench.med(runs, "p99"),
-            sum(r["errors"] for r in runs), variants[0][0], bench.ratio(runs, first))
+            sum(r["errors"] for r in runs), "; app CPU %.1f us/req" % cpu if cpu else "",
+            variants[0][0], bench.ratio(runs, first))
         if a.ref and name != a.ref:
             line += "; x%s %.2f" % (a.ref, bench.ratio(runs, res[a.ref]))
         print(line)

@@ -87,6 +87,13 @@ def proc_status(pid, key):
     return None
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def http_get(port, path, timeout=5.0):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
         return r.status, r.read()
@@ -242,7 +249,10 @@ http {
     def run_app(self, store, scen, conc, loglevel="info"):
         _, path, script, dataset, _, _ = SCENARIOS[scen]
         with AppProc(self, store, dataset, loglevel) as app:
+            cpu0 = cpu_seconds(app.proc.pid)
             res = self.wrk(app.port, path, script, conc)
+            res["cpu_us"] = (cpu_seconds(app.proc.pid) - cpu0) * 1e6 / max(
+                1, res["rps"] * self.args.seconds)
             res["rss_kb"] = proc_status(app.proc.pid, "VmHWM")
             res["errors"] += app.stop()  # a crash or an unclean exit is an error too
         return res

@@ -6,8 +6,8 @@
  * serving (if any; see log_set_request_id) and the message. Never pass a secret in a message:
  * the log goes wherever the operator ships it.
  *
- * log_init is called once at start-up, before threads; the rest is thread-safe (one write(2)
- * per line, so lines from different threads never interleave).
+ * log_init is called once at start-up, before threads; the rest is thread-safe (lines from
+ * different threads never interleave).
  */
 #ifndef LOG_H
 #define LOG_H
@@ -18,6 +18,16 @@
 #include "config/config.h"
 
 void log_init(enum log_level level, enum log_format format);
+
+/*
+ * Buffering for a busy server (serve turns it on): info and debug lines are collected and
+ * written together at most a few milliseconds later (or at 32 KiB), which saves a write(2) per
+ * request; a warning or an error writes everything before it and itself at once.
+ * log_buffer_stop writes what is left (call it before exit). A crash loses at most the last
+ * few milliseconds of info lines.
+ */
+void log_buffer_start(void);
+void log_buffer_stop(void);
 
 /* Whether a message at level would be written (to skip building it). */
 bool log_enabled(enum log_level level);

@@ -43,7 +43,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     }
     struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
     const char *exp = getenv("TCA_EXP_BATCH"); /* EXPERIMENT, to be removed */
-    int k = exp ? atoi(exp) : 1;
+    int k = exp ? atoi(exp) : (cfg->db_type == DB_POSTGRES ? 1 : 0);
     app.lists = k > 0 ? task_lists_new(k) : NULL;
     struct http_server *server = http_server_start(&app, err, sizeof err);
     if (!server) {
@@ -52,6 +52,9 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         store_free(store);
         return 1;
     }
+
+    if (!getenv("TCA_EXP_NOLOGBUF")) /* EXPERIMENT knob, to be removed */
+        log_buffer_start();
 
     for (;;) {
         int sig = 0;
@@ -71,5 +74,6 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     store_free(store);
     task_lists_free(app.lists);
     log_info("stopped");
+    log_buffer_stop();
     return 0;
 }

@@ -68,8 +68,7 @@ static int write_list_item(const struct task *task, void *ctx)
 }
 
 /* Renders the list into out; returns the store's status. */
-static enum store_status render(struct store *store, store_sent_fn sent, void *arg,
-                                struct buf *out)
+static enum store_status render(struct store *store, store_sent_fn sent, void *arg, struct buf *out)
 {
     struct list_writer w = {out, true};
     buf_putc(out, '[');

@@ -4,6 +4,7 @@ JSON shapes, and every bad input the core issue lists. Run by `make check` (TAP)
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import diag, done, is_, like, ok  # noqa: E402
@@ -166,7 +167,14 @@ with App() as app:
        "/debug masks DbUser and DbPassword and has Hostname and Timestamp")
 
     # --- the log: one JSON line per request with its id ---
-    records = [r for r in app.log_records() if isinstance(r, dict) and r.get("msg") == "request"]
+    # (request lines are buffered for a few milliseconds while serving: wait for them)
+    deadline = time.monotonic() + 5
+    while True:
+        records = [r for r in app.log_records()
+                   if isinstance(r, dict) and r.get("msg") == "request"]
+        if any(r.get("request_id") == "abc-123" for r in records) or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     ok(len(records) > 50, "each request is logged (%d lines)" % len(records))
     ok(any(r.get("request_id") == "abc-123" and r.get("status") == 200 for r in records),
        "the log line carries the request id and status")
