@@ -7,7 +7,6 @@
  */
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -42,9 +41,9 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         return 1;
     }
     struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
-    const char *exp = getenv("TCA_EXP_BATCH"); /* EXPERIMENT, to be removed */
-    int k = exp ? atoi(exp) : (cfg->db_type == DB_POSTGRES ? 1 : 0);
-    app.lists = k > 0 ? task_lists_new(k) : NULL;
+    /* Concurrent GET lists share one query on PostgreSQL, one in flight at a time; SQLite
+     * reads are cheaper than the hand-over (ADR 0007). */
+    app.lists = cfg->db_type == DB_POSTGRES ? task_lists_new(1) : NULL;
     struct http_server *server = http_server_start(&app, err, sizeof err);
     if (!server) {
         log_error("%s", err);
@@ -53,8 +52,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         return 1;
     }
 
-    if (!getenv("TCA_EXP_NOLOGBUF")) /* EXPERIMENT knob, to be removed */
-        log_buffer_start();
+    log_buffer_start(); /* ADR 0008 */
 
     for (;;) {
         int sig = 0;

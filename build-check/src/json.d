@@ -1,0 +1,3 @@
+build-check/src/json.o: src/json.c src/json.h src/util/buf.h
+src/json.h:
+src/util/buf.h:

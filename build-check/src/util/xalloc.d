@@ -1,0 +1,2 @@
+build-check/src/util/xalloc.o: src/util/xalloc.c src/util/xalloc.h
+src/util/xalloc.h:
