@@ -24,8 +24,7 @@ static void put_member(struct buf *out, const char *key, const char *value)
 
 static void put_config_key(const char *key, const char *value, void *ctx)
 {
-    /* The original masks the user name as well as the password. */
-    put_member(ctx, key, strcmp(key, "DbUser") == 0 ? "********" : value);
+    put_member(ctx, key, value); /* config_each masks DbUser and DbPassword */
 }
 
 void debug_handler(struct http_request *req)

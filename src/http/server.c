@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "handlers/handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 #include "util/xalloc.h"
 
@@ -41,6 +42,8 @@
 #define DISCARD_MAX (1024 * 1024)
 /* Request line + headers must fit in this much per-connection memory. */
 #define CONNECTION_MEMORY 32768
+/* The route name of everything the assets fallback serves. */
+#define ASSETS_LABEL "/{asset}"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -49,6 +52,7 @@ struct http_server {
     int port;
     size_t max_body;
     atomic_int in_flight;
+    const char **route_labels;
 };
 
 static const char content_security_policy[] =
@@ -112,7 +116,9 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
     struct http_request *req = xcalloc(1, sizeof *req);
     req->app = server->app;
     req->start_ns = now_ns();
+    req->route_index = -1;
     atomic_fetch_add(&server->in_flight, 1);
+    metrics_request_started();
     return req;
 }
 
@@ -151,6 +157,8 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
         log_fields(LOG_INFO, "request", fields, sizeof fields / sizeof fields[0]);
         log_set_request_id(NULL);
     }
+    if (!req->counted) /* no response was queued: the client went away */
+        metrics_request_done(req->route_index, req->method, 0, now_ns() - req->start_ns);
     request_free(req);
     atomic_fetch_sub(&server->in_flight, 1);
 }
@@ -193,6 +201,9 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
+    /* Counted when queued, so a client that got its answer also sees it in /metrics. */
+    metrics_request_done(req->route_index, req->method, req->status, now_ns() - req->start_ns);
+    req->counted = true;
     return rc;
 }
 
@@ -201,8 +212,10 @@ static void dispatch(struct http_request *req)
     struct route_match match;
     enum route_result result =
         router_match(app_routes, app_routes_count, req->method, req->path, &match);
-    if (match.route)
+    if (match.route) {
         req->route_label = match.route->label;
+        req->route_index = (int)(match.route - app_routes);
+    }
     if (result == ROUTE_FOUND) {
         req->param = match.param;
         req->param_len = match.param_len;
@@ -210,7 +223,8 @@ static void dispatch(struct http_request *req)
         return;
     }
     if (result == ROUTE_NO_PATH && (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
-        req->route_label = "/{asset}";
+        req->route_label = ASSETS_LABEL;
+        req->route_index = (int)app_routes_count;
         assets_handler(req);
         return;
     }
@@ -252,9 +266,8 @@ static enum MHD_Result begin_request(struct http_server *server, struct http_req
      * is too large to read and discard. */
     const char *length = http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long announced = length ? strtoull(length, NULL, 10) : 0;
-    if (announced > server->max_body &&
-        (http_request_header(req, MHD_HTTP_HEADER_EXPECT) ||
-         announced > server->max_body + DISCARD_MAX)) {
+    if (announced > server->max_body && (http_request_header(req, MHD_HTTP_HEADER_EXPECT) ||
+                                         announced > server->max_body + DISCARD_MAX)) {
         http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
         return send_response(server, req);
     }
@@ -339,11 +352,17 @@ static int listen_on(const char *host, int port, int *bound_port, char *err, siz
         snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(saved));
         return -1;
     }
-    struct sockaddr_storage addr;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+        struct sockaddr_storage any;
+    } addr;
+    memset(&addr, 0, sizeof addr);
     socklen_t len = sizeof addr;
-    getsockname(fd, (struct sockaddr *)&addr, &len);
-    *bound_port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
-                                                   : ((struct sockaddr_in *)&addr)->sin_port);
+    *bound_port = port;
+    if (getsockname(fd, &addr.sa, &len) == 0)
+        *bound_port = ntohs(addr.sa.sa_family == AF_INET6 ? addr.in6.sin6_port : addr.in4.sin_port);
     return fd;
 }
 
@@ -373,6 +392,16 @@ static unsigned worker_threads(const struct config *cfg)
     return cpus > 2 ? (unsigned)cpus * 2 : 4;
 }
 
+/* Registers the route names /metrics reports: the table's, then the assets fallback. */
+static void init_metrics(struct http_server *server)
+{
+    server->route_labels = xcalloc(app_routes_count + 1, sizeof *server->route_labels);
+    for (size_t i = 0; i < app_routes_count; i++)
+        server->route_labels[i] = app_routes[i].label;
+    server->route_labels[app_routes_count] = ASSETS_LABEL;
+    metrics_init(server->route_labels, (int)app_routes_count + 1);
+}
+
 struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
 {
     const struct config *cfg = app->cfg;
@@ -382,6 +411,7 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
     server->listen_fd = listen_on(cfg->listen_host, cfg->listen_port, &server->port, err, errlen);
     if (server->listen_fd < 0)
         goto fail_free;
+    init_metrics(server);
     unsigned threads = worker_threads(cfg);
     server->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
@@ -403,6 +433,7 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
 fail_close:
     close(server->listen_fd);
 fail_free:
+    free(server->route_labels);
     free(server);
     return NULL;
 }
@@ -424,6 +455,7 @@ int http_server_drain(struct http_server *server, int timeout_s)
     }
     int left = atomic_load(&server->in_flight);
     MHD_stop_daemon(server->daemon);
+    free(server->route_labels);
     free(server);
     return left;
 }

@@ -111,10 +111,30 @@ static const char *db_cause(sqlite3 *db, char *tmp, size_t len)
     return tmp;
 }
 
+/* Why a file that SQLite cannot open cannot be created: its directory is missing or not
+ * writable. NULL if the directory looks fine. */
+static const char *create_cause(const char *path)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    const char *cause = NULL;
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    if (access(path, F_OK) != 0 && access(slash ? dir : ".", W_OK | X_OK) != 0)
+        cause = strerror(errno);
+    free(dir);
+    return cause;
+}
+
 static void set_open_error(char *err, size_t errlen, const char *path, sqlite3 *db)
 {
     char tmp[256];
-    if (db && sqlite3_errcode(db) == SQLITE_NOTADB)
+    const char *cause;
+    if (db && (sqlite3_errcode(db) & 0xff) == SQLITE_CANTOPEN && (cause = create_cause(path)))
+        snprintf(err, errlen, "cannot create '%s': %s", path, cause);
+    else if (db && sqlite3_errcode(db) == SQLITE_NOTADB)
         snprintf(err, errlen,
                  "'%s' is not a SQLite database (a BoltDB file from the Go original? move it "
                  "away)",
@@ -357,6 +377,23 @@ static enum store_status run_returning(struct sqlite_store *s, struct sqlite_con
 
 /* ---- the backend ---- */
 
+/* A read-only file still serves reads: say once that writes will fail. SQLite makes -wal and
+ * -shm with the file's permissions, so they stay read-only after the file was made writable. */
+static void warn_if_read_only(sqlite3 *db, const char *path)
+{
+    static const char *const suffixes[] = {"-wal", "-shm"};
+    struct buf name = BUF_INIT;
+    if (sqlite3_db_readonly(db, "main") == 1)
+        log_warn("sqlite: '%s' is read-only: changes to tasks will fail", path);
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        buf_reset(&name);
+        buf_printf(&name, "%s%s", path, suffixes[i]);
+        if (access(name.data, F_OK) == 0 && access(name.data, W_OK) != 0)
+            log_warn("sqlite: '%s' is read-only: changes to tasks will fail", name.data);
+    }
+    buf_release(&name);
+}
+
 static void sqlite_free(struct store *store)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
@@ -395,8 +432,7 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
     st = ensure_schema(w->db, s->path, NULL, err, errlen);
     if (st != STORE_OK)
         goto fail;
-    if (sqlite3_db_readonly(w->db, "main") == 1)
-        log_warn("sqlite: '%s' is read-only: changes to tasks will fail", s->path);
+    warn_if_read_only(w->db, s->path);
     for (int i = 0; i < STMT_COUNT; i++) {
         if (sqlite3_prepare_v3(w->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->stmt[i],
                                NULL) != SQLITE_OK) {

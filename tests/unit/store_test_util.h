@@ -88,7 +88,7 @@ static inline void test_rmdir(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    char path[4096];
+    char path[8192];
     while (d && (e = readdir(d))) {
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
             snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
