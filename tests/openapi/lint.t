@@ -5,19 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 echo "1..2"
-if [ ! -x node_modules/.bin/redocly ]; then
-  echo "# npm ci in tests/openapi" >&2
-  SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error >&2 || {
-    echo "Bail out! npm ci failed in tests/openapi"
-    exit 1
-  }
-fi
+# shellcheck source=tests/openapi/lib/ensure-npm.sh
+. lib/ensure-npm.sh
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_COLOR=1
 rc=0
 timeout 120 node_modules/.bin/redocly lint --format=json --config redocly.yaml \
   ../../assets/swagger/swagger.json >"$out" 2>/dev/null || rc=$?
+# shellcheck disable=SC2016 # JavaScript, not shell, in single quotes
 totals=$(node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   for (const p of r.problems) console.log(`# ${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer}`);

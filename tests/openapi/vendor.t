@@ -4,12 +4,8 @@
 # edited by hand, and a version bump was not half done.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [ ! -f tests/openapi/node_modules/swagger-ui-dist/package.json ]; then
-  (cd tests/openapi && SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error >&2) || {
-    echo "Bail out! npm ci failed in tests/openapi"
-    exit 1
-  }
-fi
+# shellcheck source=tests/openapi/lib/ensure-npm.sh
+(cd tests/openapi && . lib/ensure-npm.sh) || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 files=(swagger-ui-bundle.js swagger-ui.css favicon-32x32.png swagger-ui-bundle.js.LICENSE.txt
