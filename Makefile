@@ -40,14 +40,19 @@ TESTS_T := $(sort $(shell find tests -name '*.t' -type f))
 all: $(BIN)
 
 $(BIN): $(BUILD)/src/main.o $(BUILD)/libapp.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/libapp.a: $(APP_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Assets are embedded: tools/embed turns every file under assets/ into a table of bytes.
 $(BUILD)/tools/embed: tools/embed.c
@@ -56,14 +61,15 @@ $(BUILD)/tools/embed: tools/embed.c
 
 $(BUILD)/gen/assets_data.c: $(BUILD)/tools/embed $(ASSETS)
 	@mkdir -p $(@D)
-	$(BUILD)/tools/embed assets $@ $(ASSETS)
+	$(Q)$(BUILD)/tools/embed assets $@ $(ASSETS)
 
 $(BUILD)/gen/assets_data.o: $(BUILD)/gen/assets_data.c
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libapp.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Itests/unit -MMD -MP $(ALL_LDFLAGS) -o $@ $< \
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Itests/unit -MMD -MP $(ALL_LDFLAGS) -o $@ $< \
 		$(BUILD)/libapp.a $(LIBS)
 
 bootstrap:
@@ -108,5 +114,5 @@ lint: bootstrap
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 -include $(sort $(wildcard mk/*.mk))

@@ -79,8 +79,8 @@ int main(int argc, char **argv)
             return 1;
     fprintf(out, "\nconst struct asset assets_table[] = {\n");
     for (size_t i = 0; i < count; i++)
-        fprintf(out, "    {\"%s\", asset_%zu, %zu, \"\\\"%016llx\\\"\"},\n", inputs[i].url, i, lens[i],
-                (unsigned long long)hashes[i]);
+        fprintf(out, "    {\"%s\", asset_%zu, %zu, \"\\\"%016llx\\\"\"},\n", inputs[i].url, i,
+                lens[i], (unsigned long long)hashes[i]);
     fprintf(out, "    {0, 0, 0, 0},\n};\nconst size_t assets_count = %zu;\n", count);
     if (fclose(out) != 0) {
         perror(argv[2]);

@@ -36,28 +36,30 @@ enum log_level {
 
 struct config {
     /* The Go original's keys. */
-    char *db_user;     /* DbUser, default "postgres" */
-    char *db_password; /* DbPassword, default "postgres"; secret */
-    char *db_name;     /* DbName, default "postgres" */
-    int db_port;       /* DbPort, default 5432, 1..65535 */
-    char *db_host;     /* DbHost, default "localhost" */
+    char *db_user;        /* DbUser, default "postgres"; masked in config_each, as in /debug */
+    char *db_password;    /* DbPassword, default "postgres"; secret */
+    char *db_name;        /* DbName, default "postgres" */
+    int db_port;          /* DbPort, default 5432, 1..65535 */
+    char *db_host;        /* DbHost, default "localhost" */
     enum db_type db_type; /* DbType, default "postgres" */
     char *db_type_name;   /* DbType as written ("postgres", "sqlite", "boltdb") */
     char *listen_host;    /* ListenHost, default "127.0.0.1" */
     int listen_port;      /* ListenPort, default 3000, 1..65535 (0 = any free port, for tests) */
 
     /* Ours. */
-    char *db_path;          /* DbPath: the SQLite file, default "tasks.db" */
-    char *db_sslmode;       /* DbSslMode: libpq sslmode, default "prefer" */
-    char *db_sslrootcert;   /* DbSslRootCert: CA bundle for verify-ca/verify-full, default "" */
-    int db_pool_size;       /* DbPoolSize: PostgreSQL connections, default 8, 1..1000 */
-    int db_connect_timeout; /* DbConnectTimeout: seconds, default 5, 1..3600 */
+    char *db_path;            /* DbPath: the SQLite file, default "tasks.db" */
+    char *db_sslmode;         /* DbSslMode: libpq sslmode (disable, allow, prefer, require,
+                               verify-ca, verify-full), default "prefer" */
+    char *db_sslrootcert;     /* DbSslRootCert: CA bundle for verify-ca/verify-full, default "" */
+    int db_pool_size;         /* DbPoolSize: PostgreSQL connections, default 8, 1..1000 */
+    int db_connect_timeout;   /* DbConnectTimeout: seconds, default 5, 1..3600 */
     int db_statement_timeout; /* DbStatementTimeout: milliseconds, default 5000, 1..3600000 */
-    int db_pool_timeout;    /* DbPoolTimeout: ms to wait for a free connection, default 2000 */
-    int threads;            /* Threads: HTTP worker threads, default 0 = one per CPU (min 2) */
-    int max_body_bytes;     /* MaxBodyBytes: request body limit, default 16384 */
-    int shutdown_timeout;   /* ShutdownTimeout: seconds to drain on SIGTERM, default 20 */
-    bool debug_endpoint;    /* DebugEndpoint: serve /debug, default true */
+    int db_pool_timeout;      /* DbPoolTimeout: ms to wait for a free connection, default 2000,
+                                 0..600000 */
+    int threads;        /* Threads: HTTP worker threads, default 0 = one per CPU (min 2), 0..1024 */
+    int max_body_bytes; /* MaxBodyBytes: request body limit, default 16384, 256..67108864 */
+    int shutdown_timeout; /* ShutdownTimeout: seconds to drain on SIGTERM, default 20, 0..3600 */
+    bool debug_endpoint;  /* DebugEndpoint: serve /debug, default true */
     enum log_level log_level;   /* LogLevel: debug|info|warn|error, default info */
     enum log_format log_format; /* LogFormat: auto|json|text, default auto */
 };

@@ -4,8 +4,11 @@
 #include "store/store.h"
 
 #include <stdint.h>
+#include <string.h>
+#include <time.h>
 
 #include "config/config.h"
+#include "metrics.h"
 #include "store/store_backend.h"
 
 const char *const store_seed_titles[3] = {"1st Task", "2nd Task", "3rd Task"};
@@ -15,14 +18,27 @@ static const struct store_backend *backend_for(const struct config *cfg)
     return cfg->db_type == DB_POSTGRES ? &store_pg_backend : &store_sqlite_backend;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Counts a finished call for /metrics and passes its status through. */
+static enum store_status record(enum store_op op, uint64_t start_ns, enum store_status status)
+{
+    metrics_store_op(op, status, now_ns() - start_ns);
+    return status;
+}
+
 /* Ids that cannot exist (see store.h) never reach a backend. */
 static bool id_in_range(int64_t id)
 {
     return id >= 1 && id <= INT32_MAX;
 }
 
-enum store_status store_open(const struct config *cfg, struct store **out, char *err,
-                             size_t errlen)
+enum store_status store_open(const struct config *cfg, struct store **out, char *err, size_t errlen)
 {
     *out = NULL;
     return backend_for(cfg)->open(cfg, out, err, errlen);
@@ -41,25 +57,29 @@ const char *store_backend_name(const struct store *store)
 
 enum store_status store_ping(struct store *store)
 {
-    return store->backend->ping(store);
+    uint64_t t = now_ns();
+    return record(STORE_OP_PING, t, store->backend->ping(store));
 }
 
 enum store_status store_task_list(struct store *store, task_visit_fn visit, void *ctx)
 {
-    return store->backend->task_list(store, visit, ctx);
+    uint64_t t = now_ns();
+    return record(STORE_OP_LIST, t, store->backend->task_list(store, visit, ctx));
 }
 
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx)
 {
     if (!id_in_range(id))
         return STORE_NOT_FOUND;
-    return store->backend->task_get(store, id, visit, ctx);
+    uint64_t t = now_ns();
+    return record(STORE_OP_GET, t, store->backend->task_get(store, id, visit, ctx));
 }
 
 enum store_status store_task_create(struct store *store, const struct task *in, task_visit_fn visit,
                                     void *ctx)
 {
-    return store->backend->task_create(store, in, visit, ctx);
+    uint64_t t = now_ns();
+    return record(STORE_OP_CREATE, t, store->backend->task_create(store, in, visit, ctx));
 }
 
 enum store_status store_task_update(struct store *store, int64_t id, const struct task_patch *patch,
@@ -67,18 +87,20 @@ enum store_status store_task_update(struct store *store, int64_t id, const struc
 {
     if (!id_in_range(id))
         return STORE_NOT_FOUND;
-    return store->backend->task_update(store, id, patch, visit, ctx);
+    uint64_t t = now_ns();
+    return record(STORE_OP_UPDATE, t, store->backend->task_update(store, id, patch, visit, ctx));
 }
 
 enum store_status store_task_delete(struct store *store, int64_t id)
 {
     if (!id_in_range(id))
         return STORE_NOT_FOUND;
-    return store->backend->task_delete(store, id);
+    uint64_t t = now_ns();
+    return record(STORE_OP_DELETE, t, store->backend->task_delete(store, id));
 }
 
-enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out, char *err,
-                                 size_t errlen)
+enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
+                                 char *err, size_t errlen)
 {
     return backend_for(cfg)->updatedb(cfg, skip_create_db, out, err, errlen);
 }
@@ -88,13 +110,24 @@ enum store_status store_migrate(const struct config *cfg, FILE *out, char *err, 
     return backend_for(cfg)->migrate(cfg, out, err, errlen);
 }
 
+void store_stats(struct store *store, struct store_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (store->backend->stats)
+        store->backend->stats(store, out);
+}
+
 const char *store_status_name(enum store_status status)
 {
     switch (status) {
-    case STORE_OK: return "ok";
-    case STORE_NOT_FOUND: return "not found";
-    case STORE_UNAVAILABLE: return "database unavailable";
-    case STORE_ERROR: return "database error";
+    case STORE_OK:
+        return "ok";
+    case STORE_NOT_FOUND:
+        return "not found";
+    case STORE_UNAVAILABLE:
+        return "database unavailable";
+    case STORE_ERROR:
+        return "database error";
     }
     return "unknown";
 }

@@ -98,9 +98,17 @@ enum store_status store_task_delete(struct store *store, int64_t id);
  * not complete). Destructive by design.
  * store_migrate: create what is missing (table, indexes), never drop or change data.
  */
-enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out, char *err,
-                                 size_t errlen);
+enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
+                                 char *err, size_t errlen);
 enum store_status store_migrate(const struct config *cfg, FILE *out, char *err, size_t errlen);
+
+/* Connection pool figures for /metrics (zeros where a backend has no pool). */
+struct store_stats {
+    int pool_size;
+    int in_use;
+    int waiting;
+};
+void store_stats(struct store *store, struct store_stats *out);
 
 /* A short constant name for a status, for logs: "ok", "not found", ... */
 const char *store_status_name(enum store_status status);

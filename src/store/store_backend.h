@@ -27,6 +27,8 @@ struct store_backend {
     enum store_status (*updatedb)(const struct config *cfg, bool skip_create_db, FILE *out,
                                   char *err, size_t errlen);
     enum store_status (*migrate)(const struct config *cfg, FILE *out, char *err, size_t errlen);
+    /* Optional: pool figures for /metrics. */
+    void (*stats)(struct store *store, struct store_stats *out);
 };
 
 /* The first member of every backend's store. */

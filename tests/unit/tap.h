@@ -42,7 +42,8 @@ static inline bool tap_ok(bool pass, const char *name, const char *file, int lin
         const char *tap_g = (got), *tap_w = (want);                                                \
         bool tap_same = tap_g && tap_w ? strcmp(tap_g, tap_w) == 0 : tap_g == tap_w;               \
         if (!ok(tap_same, name))                                                                   \
-            printf("#   got '%s', want '%s'\n", tap_g ? tap_g : "(null)", tap_w ? tap_w : "(null)"); \
+            printf("#   got '%s', want '%s'\n", tap_g ? tap_g : "(null)",                          \
+                   tap_w ? tap_w : "(null)");                                                      \
     } while (0)
 
 static inline void diag(const char *msg)

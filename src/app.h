@@ -1,0 +1,23 @@
+/*
+ * app.h — what every handler may reach: the configuration and the store.
+ *
+ * Made once by `serve` before the server starts and freed after it stops; read-only in between
+ * except for the atomic flags.
+ */
+#ifndef APP_H
+#define APP_H
+
+#include <stdatomic.h>
+#include <time.h>
+
+struct config;
+struct store;
+
+struct app {
+    const struct config *cfg;
+    struct store *store;
+    time_t started;
+    atomic_bool draining; /* SIGTERM received: health says 503, responses say Connection: close */
+};
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * serve.c — `TechChallengeApp serve`: open the store, serve HTTP until SIGTERM or SIGINT,
+ * then drain in-flight requests (ShutdownTimeout) and exit 0. SIGHUP is logged and ignored.
+ *
+ * Signals are blocked in every thread and taken synchronously by the main thread (sigwait),
+ * so no handler runs in signal context.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "cmd/cmd.h"
+#include "config/config.h"
+#include "http/server.h"
+#include "log.h"
+#include "store/store.h"
+
+int cmd_serve(int argc, char **argv, const struct config *cfg)
+{
+    if (argc > 1) {
+        fprintf(stderr, "TechChallengeApp: serve takes no arguments (got '%s')\n", argv[1]);
+        return 2;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL); /* inherited by every thread started below */
+    signal(SIGPIPE, SIG_IGN);
+
+    log_info("starting TechChallengeApp %s (%s), store %s", TCA_VERSION, TCA_GIT_REV,
+             cfg->db_type_name);
+    char err[512];
+    struct store *store;
+    if (store_open(cfg, &store, err, sizeof err) != STORE_OK) {
+        log_error("cannot open the store: %s", err);
+        return 1;
+    }
+    struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
+    struct http_server *server = http_server_start(&app, err, sizeof err);
+    if (!server) {
+        log_error("%s", err);
+        store_free(store);
+        return 1;
+    }
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            log_info("SIGHUP received and ignored: configuration is read only at start-up");
+            continue;
+        }
+        log_info("%s received: draining for up to %d s", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                 cfg->shutdown_timeout);
+        break;
+    }
+    int left = http_server_drain(server, cfg->shutdown_timeout);
+    if (left > 0)
+        log_warn("%d requests still in flight at the drain deadline were cut off", left);
+    store_free(store);
+    log_info("stopped");
+    return 0;
+}

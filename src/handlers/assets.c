@@ -1,0 +1,73 @@
+/*
+ * assets.c — the embedded web UI (assets_data.h): content type from the extension, a strong
+ * ETag with 304 on If-None-Match, "no-cache" so browsers revalidate after an upgrade.
+ * Lookup is an exact match in the table, so no path (../, encoded or not) can reach a file
+ * that was not embedded.
+ */
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assets_data.h"
+#include "handlers/handlers.h"
+
+static const struct {
+    const char *ext;
+    const char *type;
+} content_types[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".json", "application/json; charset=utf-8"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".webmanifest", "application/manifest+json"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".yaml", "text/yaml; charset=utf-8"},
+};
+
+static const char *content_type_for(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof content_types / sizeof content_types[0]; i++)
+        if (strcmp(dot, content_types[i].ext) == 0)
+            return content_types[i].type;
+    return "application/octet-stream";
+}
+
+static int by_path(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct asset *)elem)->path);
+}
+
+static const struct asset *asset_find(const char *path)
+{
+    char index_path[512];
+    size_t len = strlen(path);
+    if (len > 0 && path[len - 1] == '/') {
+        if (len + sizeof "index.html" > sizeof index_path)
+            return NULL;
+        memcpy(index_path, path, len);
+        memcpy(index_path + len, "index.html", sizeof "index.html");
+        path = index_path;
+    }
+    return bsearch(path, assets_table, assets_count, sizeof assets_table[0], by_path);
+}
+
+void assets_handler(struct http_request *req)
+{
+    const struct asset *asset = asset_find(req->path);
+    if (!asset) {
+        http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
+        return;
+    }
+    http_add_header(req, "ETag", asset->etag);
+    http_add_header(req, "Cache-Control", "no-cache");
+    const char *match = http_request_header(req, "If-None-Match");
+    if (match && strstr(match, asset->etag)) {
+        http_respond_static(req, MHD_HTTP_NOT_MODIFIED, NULL, "", 0);
+        return;
+    }
+    http_respond_static(req, MHD_HTTP_OK, content_type_for(asset->path), asset->data, asset->len);
+}

@@ -1,0 +1,34 @@
+/*
+ * handlers.h — the application's routes and the handlers behind them.
+ *
+ * One file per resource: task.c (the to-do API), health.c, debug.c, metrics.c, assets.c.
+ * Each handler answers through http_respond_* (http/request.h).
+ */
+#ifndef HANDLERS_H
+#define HANDLERS_H
+
+#include <stddef.h>
+
+#include "http/request.h"
+#include "router.h"
+#include "store/store.h"
+
+extern const struct route app_routes[];
+extern const size_t app_routes_count;
+
+void task_list_handler(struct http_request *req);
+void task_create_handler(struct http_request *req);
+void task_get_handler(struct http_request *req);
+void task_replace_handler(struct http_request *req);
+void task_patch_handler(struct http_request *req);
+void task_delete_handler(struct http_request *req);
+void health_handler(struct http_request *req);
+void debug_handler(struct http_request *req);
+void metrics_handler(struct http_request *req);
+/* GET/HEAD of any path no route matches: an embedded asset, or 404. */
+void assets_handler(struct http_request *req);
+
+/* The one place store outcomes become HTTP statuses: 404, 503 or 500 with a JSON error. */
+void respond_store_error(struct http_request *req, enum store_status status);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * health.c — GET /healthcheck/: 200 "OK" only when the database answers, so a load balancer
+ * stops routing to an instance that cannot serve (the Go original said OK regardless), and 503
+ * while the instance drains on SIGTERM.
+ */
+#include <microhttpd.h>
+#include <string.h>
+
+#include "app.h"
+#include "handlers/handlers.h"
+
+void health_handler(struct http_request *req)
+{
+    static const char ok[] = "OK", down[] = "Error: db connection down",
+                      draining[] = "Error: shutting down";
+    if (atomic_load(&req->app->draining))
+        http_respond_static(req, MHD_HTTP_SERVICE_UNAVAILABLE, HTTP_TEXT, draining,
+                            strlen(draining));
+    else if (store_ping(req->app->store) != STORE_OK)
+        http_respond_static(req, MHD_HTTP_SERVICE_UNAVAILABLE, HTTP_TEXT, down, strlen(down));
+    else
+        http_respond_static(req, MHD_HTTP_OK, HTTP_TEXT, ok, strlen(ok));
+}

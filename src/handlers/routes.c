@@ -1,0 +1,22 @@
+/*
+ * routes.c — the route table: every path the API serves and who answers it.
+ * Anything else is an embedded asset (GET/HEAD) or 404.
+ */
+#include "handlers/handlers.h"
+
+const struct route app_routes[] = {
+    {"/api/task",
+     "/api/task/",
+     {[HTTP_GET] = task_list_handler, [HTTP_POST] = task_create_handler}},
+    {"/api/task/{id}",
+     "/api/task/{id}/",
+     {[HTTP_GET] = task_get_handler,
+      [HTTP_PUT] = task_replace_handler,
+      [HTTP_PATCH] = task_patch_handler,
+      [HTTP_DELETE] = task_delete_handler}},
+    {"/healthcheck", "/healthcheck/", {[HTTP_GET] = health_handler}},
+    {"/debug", "/debug", {[HTTP_GET] = debug_handler}},
+    {"/metrics", "/metrics", {[HTTP_GET] = metrics_handler}},
+};
+
+const size_t app_routes_count = sizeof app_routes / sizeof app_routes[0];

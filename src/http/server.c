@@ -1,0 +1,451 @@
+/*
+ * server.c — see server.h.
+ *
+ * libmicrohttpd calls the access handler several times per request: once when the headers are
+ * in, once per chunk of body, and once more when the body is complete. We answer on the last
+ * call only (answering earlier makes it close the connection), except to refuse a body that
+ * is too large, which we do as soon as we know.
+ */
+#include "http/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config/config.h"
+#include "handlers/handlers.h"
+#include "log.h"
+#include "metrics.h"
+#include "router.h"
+#include "util/xalloc.h"
+
+/* Idle keep-alive connections are closed after this long. Longer than an AWS ALB's default
+ * idle timeout (60 s), so the balancer, not us, closes idle connections: otherwise it may send
+ * a request on a connection we are closing (a 502 for the client). */
+#define IDLE_TIMEOUT_S 75
+/* A body over the limit is read and thrown away up to this much more, then answered 413 on a
+ * connection that can stay open; past it we answer at once and the connection is closed (the
+ * client may then see a reset instead of the 413). */
+#define DISCARD_MAX (1024 * 1024)
+/* Request line + headers must fit in this much per-connection memory. */
+#define CONNECTION_MEMORY 32768
+/* The route name of everything the assets fallback serves. */
+#define ASSETS_LABEL "/{asset}"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct app *app;
+    int listen_fd;
+    int port;
+    size_t max_body;
+    atomic_int in_flight;
+    const char **route_labels;
+};
+
+static const char content_security_policy[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+static const struct {
+    const char *name, *value;
+} security_headers[] = {
+    {"Content-Security-Policy", content_security_policy},
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Cross-Origin-Opener-Policy", "same-origin"},
+    {"Cross-Origin-Resource-Policy", "same-origin"},
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* An incoming X-Request-Id is kept if it is 1..64 characters of [A-Za-z0-9._:-]. */
+static bool request_id_is_sane(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == ':' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static void request_id_generate(char out[17])
+{
+    static _Thread_local uint64_t state;
+    if (state == 0 && getrandom(&state, sizeof state, 0) != sizeof state)
+        state = now_ns() ^ (uint64_t)(uintptr_t)&state;
+    state |= 1;
+    /* xorshift64* */
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    snprintf(out, 17, "%016llx", (unsigned long long)(state * 2685821657736338717ULL));
+}
+
+/* libmicrohttpd calls this once per request, before the headers are parsed. */
+static void *on_request_start(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_server *server = cls;
+    (void)uri;
+    (void)conn;
+    struct http_request *req = xcalloc(1, sizeof *req);
+    req->app = server->app;
+    req->start_ns = now_ns();
+    req->route_index = -1;
+    atomic_fetch_add(&server->in_flight, 1);
+    metrics_request_started();
+    return req;
+}
+
+static void request_free(struct http_request *req)
+{
+    buf_release(&req->body);
+    buf_release(&req->out);
+    for (size_t i = 0; i < req->n_headers; i++)
+        free(req->headers[i].value);
+    free(req);
+}
+
+static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                            enum MHD_RequestTerminationCode why)
+{
+    struct http_server *server = cls;
+    struct http_request *req = *con_cls;
+    (void)conn;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    if (req->path) {
+        long long us = (long long)((now_ns() - req->start_ns) / 1000);
+        size_t bytes = req->out_static ? req->out_static_len : req->out.len;
+        const struct log_field fields[] = {
+            {"method", req->method < HTTP_METHOD_COUNT ? http_method_names[req->method] : "OTHER",
+             0},
+            {"path", req->path, 0},
+            {"route", req->route_label ? req->route_label : "-", 0},
+            {"status", NULL, req->status},
+            {"duration_us", NULL, us},
+            {"bytes", NULL, (long long)bytes},
+            {"completed", NULL, why == MHD_REQUEST_TERMINATED_COMPLETED_OK},
+        };
+        log_set_request_id(req->request_id);
+        log_fields(LOG_INFO, "request", fields, sizeof fields / sizeof fields[0]);
+        log_set_request_id(NULL);
+    }
+    metrics_request_done(req->route_index, req->method, req->status, now_ns() - req->start_ns);
+    request_free(req);
+    atomic_fetch_sub(&server->in_flight, 1);
+}
+
+static void free_body(void *data)
+{
+    free(data);
+}
+
+static enum MHD_Result send_response(struct http_server *server, struct http_request *req)
+{
+    struct MHD_Response *resp;
+    if (req->out_static)
+        resp = MHD_create_response_from_buffer(req->out_static_len, (void *)req->out_static,
+                                               MHD_RESPMEM_PERSISTENT);
+    else {
+        size_t len;
+        char *body = buf_detach(&req->out, &len);
+        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_body);
+        if (!resp)
+            free(body);
+        req->out_static_len = len; /* for the access log */
+        req->out_static = "";
+    }
+    if (!resp)
+        return MHD_NO;
+    if (req->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
+    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+        MHD_add_response_header(resp, security_headers[i].name, security_headers[i].value);
+    bool has_cache_control = false;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
+        has_cache_control |= strcmp(req->headers[i].name, "Cache-Control") == 0;
+    }
+    if (!has_cache_control)
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    if (atomic_load(&server->app->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static void dispatch(struct http_request *req)
+{
+    struct route_match match;
+    enum route_result result =
+        router_match(app_routes, app_routes_count, req->method, req->path, &match);
+    if (match.route) {
+        req->route_label = match.route->label;
+        req->route_index = (int)(match.route - app_routes);
+    }
+    if (result == ROUTE_FOUND) {
+        req->param = match.param;
+        req->param_len = match.param_len;
+        match.handler(req);
+        return;
+    }
+    if (result == ROUTE_NO_PATH && (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
+        req->route_label = ASSETS_LABEL;
+        req->route_index = (int)app_routes_count;
+        assets_handler(req);
+        return;
+    }
+    if (result == ROUTE_NO_PATH && req->method != HTTP_OTHER) {
+        http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
+        return;
+    }
+    struct buf allow = BUF_INIT;
+    if (match.route)
+        router_allow(match.route, &allow);
+    else
+        buf_puts(&allow, "GET, HEAD");
+    if (req->method == HTTP_OPTIONS) {
+        http_respond(req, MHD_HTTP_NO_CONTENT, NULL);
+    } else {
+        char msg[128];
+        snprintf(msg, sizeof msg, "method not allowed; allowed: %s", allow.data);
+        http_respond_error(req, MHD_HTTP_METHOD_NOT_ALLOWED, msg);
+    }
+    http_add_header(req, "Allow", allow.data);
+    buf_release(&allow);
+}
+
+/* The first call for a request: headers are in, the body is not. */
+static enum MHD_Result begin_request(struct http_server *server, struct http_request *req,
+                                     struct MHD_Connection *conn, const char *url,
+                                     const char *method)
+{
+    req->conn = conn;
+    req->path = url;
+    req->method = http_method_parse(method);
+    const char *id = http_request_header(req, "X-Request-Id");
+    if (id && request_id_is_sane(id))
+        snprintf(req->request_id, sizeof req->request_id, "%s", id);
+    else
+        request_id_generate(req->request_id);
+
+    /* Refuse an announced oversized body now if the client waits for "100 Continue" or the body
+     * is too large to read and discard. */
+    const char *length = http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long announced = length ? strtoull(length, NULL, 10) : 0;
+    if (announced > server->max_body && (http_request_header(req, MHD_HTTP_HEADER_EXPECT) ||
+                                         announced > server->max_body + DISCARD_MAX)) {
+        http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        return send_response(server, req);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    struct http_server *server = cls;
+    struct http_request *req = *con_cls;
+    (void)version;
+    if (!req->conn)
+        return begin_request(server, req, conn, url, method);
+    if (req->status)
+        return MHD_YES; /* already answered (413); the library discards the rest */
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->discarded == 0 && req->body.len + n <= server->max_body) {
+            buf_append(&req->body, upload_data, n);
+            return MHD_YES;
+        }
+        req->discarded += n;
+        if (req->discarded <= DISCARD_MAX)
+            return MHD_YES;
+        http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        return send_response(server, req);
+    }
+    log_set_request_id(req->request_id);
+    if (req->discarded)
+        http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    else
+        dispatch(req);
+    log_set_request_id(NULL);
+    return send_response(server, req);
+}
+
+static void on_library_error(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    log_warn("http: %s", msg);
+}
+
+/* Binds ListenHost:ListenPort. Returns the socket, or -1 with err filled. */
+static int listen_on(const char *host, int port, int *bound_port, char *err, size_t errlen)
+{
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int gai = getaddrinfo(host, service, &hints, &res);
+    if (gai != 0) {
+        snprintf(err, errlen, "cannot resolve ListenHost '%s': %s", host, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 4096) == 0)
+            break;
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(saved));
+        return -1;
+    }
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    getsockname(fd, (struct sockaddr *)&addr, &len);
+    *bound_port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                                                   : ((struct sockaddr_in *)&addr)->sin_port);
+    return fd;
+}
+
+/* Raises the open-file limit to its maximum: every connection is a descriptor. */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1000;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t spare = 64 + 2 * 1000; /* database connections, files, and headroom */
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 100000 + spare)
+        return 100000;
+    return rl.rlim_cur > spare + 100 ? (unsigned)(rl.rlim_cur - spare) : 100;
+}
+
+static unsigned worker_threads(const struct config *cfg)
+{
+    if (cfg->threads > 0)
+        return (unsigned)cfg->threads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* Handlers block on the database: two threads per CPU keep the CPUs busy. */
+    return cpus > 2 ? (unsigned)cpus * 2 : 4;
+}
+
+/* Registers the route names /metrics reports: the table's, then the assets fallback. */
+static void init_metrics(struct http_server *server)
+{
+    server->route_labels = xcalloc(app_routes_count + 1, sizeof *server->route_labels);
+    for (size_t i = 0; i < app_routes_count; i++)
+        server->route_labels[i] = app_routes[i].label;
+    server->route_labels[app_routes_count] = ASSETS_LABEL;
+    metrics_init(server->route_labels, (int)app_routes_count + 1);
+}
+
+struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
+{
+    const struct config *cfg = app->cfg;
+    struct http_server *server = xcalloc(1, sizeof *server);
+    server->app = app;
+    server->max_body = (size_t)cfg->max_body_bytes;
+    server->listen_fd = listen_on(cfg->listen_host, cfg->listen_port, &server->port, err, errlen);
+    if (server->listen_fd < 0)
+        goto fail_free;
+    init_metrics(server);
+    unsigned threads = worker_threads(cfg);
+    server->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+            MHD_USE_TURBO,
+        0, NULL, NULL, on_access, server, MHD_OPTION_LISTEN_SOCKET, server->listen_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK,
+        on_request_start, server, MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server,
+        MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL, MHD_OPTION_END);
+    if (!server->daemon) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s:%d", cfg->listen_host,
+                 server->port);
+        goto fail_close;
+    }
+    log_info("listening on %s:%d with %u threads", cfg->listen_host, server->port, threads);
+    return server;
+
+fail_close:
+    close(server->listen_fd);
+fail_free:
+    free(server->route_labels);
+    free(server);
+    return NULL;
+}
+
+int http_server_port(const struct http_server *server)
+{
+    return server->port;
+}
+
+int http_server_drain(struct http_server *server, int timeout_s)
+{
+    atomic_store(&server->app->draining, true);
+    MHD_quiesce_daemon(server->daemon);
+    close(server->listen_fd);
+    uint64_t deadline = now_ns() + (uint64_t)timeout_s * 1000000000u;
+    while (atomic_load(&server->in_flight) > 0 && now_ns() < deadline) {
+        struct timespec pause = {0, 10 * 1000000};
+        nanosleep(&pause, NULL);
+    }
+    int left = atomic_load(&server->in_flight);
+    MHD_stop_daemon(server->daemon);
+    free(server->route_labels);
+    free(server);
+    return left;
+}

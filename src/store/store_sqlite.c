@@ -1,0 +1,728 @@
+/*
+ * store_sqlite.c — the embedded task store on SQLite (the "sqlite" backend; "boltdb" in configs
+ * written for the Go original selects it too).
+ *
+ * One database file (cfg->db_path) in WAL mode with synchronous=FULL: a write is on disk when
+ * it is acknowledged. The file and table are created on first use.
+ *
+ * Connections: one writer connection and db_pool_size reader connections, each with its own
+ * prepared statements, handed out by two small pools (mutex + condvar). Writes serialize on
+ * our pool instead of in SQLite's busy handler, which sleeps; reads run concurrently with each
+ * other and with the writer, as WAL allows. See docs/adr/0004-embedded-store-sqlite.md.
+ *
+ * Rows are handed to the visitor only after the statement finished: for writes that means after
+ * the commit, so a caller never reports a write that did not reach the disk.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "log.h"
+#include "store/store_backend.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#define SQLITE_BUSY_TIMEOUT_MS 5000
+#define SQLITE_MAX_READERS     64
+
+static const char schema_table[] =
+    "CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "completed boolean NOT NULL, priority integer NOT NULL, title text NOT NULL)";
+static const char schema_index[] =
+    "CREATE INDEX IF NOT EXISTS tasks_priority_id ON tasks (priority, id)";
+
+enum stmt_id {
+    STMT_PING,
+    STMT_LIST,
+    STMT_GET,
+    STMT_CREATE,
+    STMT_UPDATE,
+    STMT_DELETE,
+    STMT_COUNT,
+};
+
+#define TASK_COLUMNS "id, completed, priority, title"
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [STMT_PING] = "SELECT 1",
+    [STMT_LIST] = "SELECT " TASK_COLUMNS " FROM tasks ORDER BY priority, id",
+    [STMT_GET] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?1",
+    /* Ids stay within 1..INT32_MAX (the original's SERIAL): once the next id would pass it,
+     * the insert inserts nothing. AUTOINCREMENT takes max(seq, max(id)) + 1. */
+    [STMT_CREATE] = "INSERT INTO tasks (completed, priority, title) SELECT ?1, ?2, ?3 "
+                    "WHERE coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0) "
+                    "< 2147483647 AND coalesce((SELECT max(id) FROM tasks), 0) < 2147483647 "
+                    "RETURNING " TASK_COLUMNS,
+    /* A NULL parameter keeps the column (no column is ever NULL). */
+    [STMT_UPDATE] = "UPDATE tasks SET completed = coalesce(?1, completed), "
+                    "priority = coalesce(?2, priority), title = coalesce(?3, title) "
+                    "WHERE id = ?4 RETURNING " TASK_COLUMNS,
+    [STMT_DELETE] = "DELETE FROM tasks WHERE id = ?1",
+};
+
+struct sqlite_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[STMT_COUNT];
+};
+
+/* A fixed set of connections; acquire waits up to timeout_ms for a free one. */
+struct conn_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    struct sqlite_conn *conns;
+    bool *busy;
+    int n;
+};
+
+struct sqlite_store {
+    struct store base;
+    char *path;
+    int pool_timeout_ms;
+    struct conn_pool writer;
+    struct conn_pool readers;
+};
+
+/* One row, copied out of a statement so the visitor can run after the statement finished. */
+struct task_copy {
+    struct task task;
+    struct buf title;
+};
+
+/* ---- messages ---- */
+
+/* The cause of a failed call on db, as one line: SQLite's message and the system error. */
+static const char *db_cause(sqlite3 *db, char *tmp, size_t len)
+{
+    int sys = sqlite3_system_errno(db);
+    if (sys && (sqlite3_errcode(db) & 0xff) == SQLITE_CANTOPEN) {
+        snprintf(tmp, len, "%s", strerror(sys));
+        return tmp;
+    }
+    if (sys && sqlite3_errcode(db) != SQLITE_NOTADB)
+        snprintf(tmp, len, "%s (%s)", sqlite3_errmsg(db), strerror(sys));
+    else
+        snprintf(tmp, len, "%s", sqlite3_errmsg(db));
+    return tmp;
+}
+
+/* Why a file that SQLite cannot open cannot be created: its directory is missing or not
+ * writable. NULL if the directory looks fine. */
+static const char *create_cause(const char *path)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    const char *cause = NULL;
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    if (access(path, F_OK) != 0 && access(slash ? dir : ".", W_OK | X_OK) != 0)
+        cause = strerror(errno);
+    free(dir);
+    return cause;
+}
+
+static void set_open_error(char *err, size_t errlen, const char *path, sqlite3 *db)
+{
+    char tmp[256];
+    const char *cause;
+    if (db && (sqlite3_errcode(db) & 0xff) == SQLITE_CANTOPEN && (cause = create_cause(path)))
+        snprintf(err, errlen, "cannot create '%s': %s", path, cause);
+    else if (db && sqlite3_errcode(db) == SQLITE_NOTADB)
+        snprintf(err, errlen,
+                 "'%s' is not a SQLite database (a BoltDB file from the Go original? move it "
+                 "away)",
+                 path);
+    else if (db)
+        snprintf(err, errlen, "cannot open '%s': %s", path, db_cause(db, tmp, sizeof(tmp)));
+    else
+        snprintf(err, errlen, "cannot open '%s': out of memory", path);
+}
+
+static enum store_status status_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return STORE_UNAVAILABLE;
+    default:
+        return STORE_ERROR;
+    }
+}
+
+/* Logs a failed statement once and maps it to a status. */
+static enum store_status stmt_failed(struct sqlite_store *s, sqlite3 *db, const char *what)
+{
+    char tmp[256];
+    int rc = sqlite3_extended_errcode(db);
+    log_error("sqlite: cannot %s in '%s': %s", what, s->path, db_cause(db, tmp, sizeof(tmp)));
+    return status_of(rc);
+}
+
+/* ---- connections ---- */
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static void conn_close(struct sqlite_conn *c)
+{
+    for (int i = 0; i < STMT_COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Opens path read-write (creating it if create), sets the pragmas every connection needs and,
+ * if prepare, prepares the statements. On failure writes the message into err.
+ */
+static enum store_status conn_open(struct sqlite_conn *c, const char *path, bool create,
+                                   bool prepare, char *err, size_t errlen)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    memset(c, 0, sizeof(*c));
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, SQLITE_BUSY_TIMEOUT_MS);
+    /* The first statement reads the header: this is where a file that is not a database
+     * (a BoltDB file) fails, with SQLITE_NOTADB. */
+    if (exec_sql(c->db, "PRAGMA synchronous = FULL; SELECT count(*) FROM sqlite_master") !=
+        SQLITE_OK)
+        goto fail;
+    if (prepare) {
+        for (int i = 0; i < STMT_COUNT; i++)
+            if (sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i],
+                                   NULL) != SQLITE_OK)
+                goto fail;
+    }
+    return STORE_OK;
+
+fail:
+    set_open_error(err, errlen, path, c->db);
+    enum store_status st = c->db ? status_of(sqlite3_errcode(c->db)) : STORE_ERROR;
+    conn_close(c);
+    return st;
+}
+
+/* WAL mode is stored in the file, so this needs to succeed once per database; a read-only
+ * file keeps whatever mode it has. */
+static enum store_status set_wal(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (sqlite3_db_readonly(db, "main") == 1)
+        return STORE_OK;
+    if (exec_sql(db, "PRAGMA journal_mode = WAL") != SQLITE_OK) {
+        snprintf(err, errlen, "cannot set WAL mode on '%s': %s", path,
+                 db_cause(db, tmp, sizeof(tmp)));
+        return status_of(sqlite3_errcode(db));
+    }
+    return STORE_OK;
+}
+
+static bool table_exists(sqlite3 *db, const char *type, const char *name)
+{
+    sqlite3_stmt *st;
+    bool found = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = ?1 AND name = ?2", -1, &st,
+                           NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/*
+ * Creates table and index if missing, printing a line per step to out (if not NULL). On a
+ * read-only file with the schema in place there is nothing to write, so it succeeds.
+ */
+static enum store_status ensure_schema(sqlite3 *db, const char *path, FILE *out, char *err,
+                                       size_t errlen)
+{
+    char tmp[256];
+    bool has_table = table_exists(db, "table", "tasks");
+    bool has_index = table_exists(db, "index", "tasks_priority_id");
+    if (out)
+        fprintf(out, "%s table: tasks\n", has_table ? "Keeping existing" : "Creating");
+    if (!has_table && exec_sql(db, schema_table) != SQLITE_OK)
+        goto fail;
+    if (out)
+        fprintf(out, "%s index: tasks_priority_id\n", has_index ? "Keeping existing" : "Creating");
+    if (!has_index && exec_sql(db, schema_index) != SQLITE_OK)
+        goto fail;
+    return STORE_OK;
+
+fail:
+    snprintf(err, errlen, "cannot create table tasks in '%s': %s", path,
+             db_cause(db, tmp, sizeof(tmp)));
+    return status_of(sqlite3_errcode(db));
+}
+
+static void pool_init(struct conn_pool *p, int n)
+{
+    pthread_condattr_t attr;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->freed, &attr);
+    pthread_condattr_destroy(&attr);
+    p->conns = xcalloc((size_t)n, sizeof(*p->conns));
+    p->busy = xcalloc((size_t)n, sizeof(*p->busy));
+    p->n = n;
+}
+
+static void pool_release(struct conn_pool *p)
+{
+    if (!p->conns)
+        return;
+    for (int i = 0; i < p->n; i++)
+        conn_close(&p->conns[i]);
+    free(p->conns);
+    free(p->busy);
+    pthread_cond_destroy(&p->freed);
+    pthread_mutex_destroy(&p->lock);
+    memset(p, 0, sizeof(*p));
+}
+
+/* A free connection of p, or NULL after timeout_ms (logged). */
+static struct sqlite_conn *pool_acquire(struct conn_pool *p, int timeout_ms)
+{
+    struct timespec deadline;
+    struct sqlite_conn *c = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        for (int i = 0; i < p->n && !c; i++)
+            if (!p->busy[i]) {
+                p->busy[i] = true;
+                c = &p->conns[i];
+            }
+        if (c || pthread_cond_timedwait(&p->freed, &p->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!c)
+        log_error("sqlite: no connection free within %d ms", timeout_ms);
+    return c;
+}
+
+static void pool_put(struct conn_pool *p, struct sqlite_conn *c)
+{
+    pthread_mutex_lock(&p->lock);
+    p->busy[c - p->conns] = false;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- rows ---- */
+
+static void task_from_row(sqlite3_stmt *st, struct task *t)
+{
+    t->id = sqlite3_column_int64(st, 0);
+    t->complete = sqlite3_column_int(st, 1) != 0;
+    t->priority = sqlite3_column_int(st, 2);
+    /* column_text first, then column_bytes: the length of the text as returned. */
+    t->title = (const char *)sqlite3_column_text(st, 3);
+    t->title_len = (size_t)sqlite3_column_bytes(st, 3);
+    if (!t->title) {
+        t->title = "";
+        t->title_len = 0;
+    }
+}
+
+static void task_copy_row(struct task_copy *copy, sqlite3_stmt *st)
+{
+    task_from_row(st, &copy->task);
+    buf_reset(&copy->title);
+    buf_append(&copy->title, copy->task.title, copy->task.title_len);
+    buf_putc(&copy->title, '\0');
+    copy->task.title = copy->title.data;
+}
+
+/*
+ * Runs the bound write statement st of c to the end (the commit) and copies the row it returned,
+ * if any, into copy. Returns STORE_OK with *found, or the logged failure.
+ */
+static enum store_status run_returning(struct sqlite_store *s, struct sqlite_conn *c,
+                                       sqlite3_stmt *st, const char *what, struct task_copy *copy,
+                                       bool *found)
+{
+    int rc;
+    *found = false;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        task_copy_row(copy, st);
+        *found = true;
+    }
+    enum store_status status = rc == SQLITE_DONE ? STORE_OK : stmt_failed(s, c->db, what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return status;
+}
+
+/* ---- the backend ---- */
+
+/* A read-only file still serves reads: say once that writes will fail. SQLite makes -wal and
+ * -shm with the file's permissions, so they stay read-only after the file was made writable. */
+static void warn_if_read_only(sqlite3 *db, const char *path)
+{
+    static const char *const suffixes[] = {"-wal", "-shm"};
+    struct buf name = BUF_INIT;
+    if (sqlite3_db_readonly(db, "main") == 1)
+        log_warn("sqlite: '%s' is read-only: changes to tasks will fail", path);
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        buf_reset(&name);
+        buf_printf(&name, "%s%s", path, suffixes[i]);
+        if (access(name.data, F_OK) == 0 && access(name.data, W_OK) != 0)
+            log_warn("sqlite: '%s' is read-only: changes to tasks will fail", name.data);
+    }
+    buf_release(&name);
+}
+
+static void sqlite_free(struct store *store)
+{
+    struct sqlite_store *s = (struct sqlite_store *)store;
+    pool_release(&s->readers);
+    pool_release(&s->writer);
+    free(s->path);
+    free(s);
+}
+
+static enum store_status sqlite_open(const struct config *cfg, struct store **out, char *err,
+                                     size_t errlen)
+{
+    struct sqlite_store *s = xcalloc(1, sizeof(*s));
+    enum store_status st;
+    int readers = cfg->db_pool_size;
+    if (readers < 1)
+        readers = 1;
+    if (readers > SQLITE_MAX_READERS)
+        readers = SQLITE_MAX_READERS;
+
+    s->base.backend = &store_sqlite_backend;
+    s->path = xstrdup(cfg->db_path && *cfg->db_path ? cfg->db_path : "tasks.db");
+    s->pool_timeout_ms = cfg->db_pool_timeout > 0 ? cfg->db_pool_timeout : 2000;
+    pool_init(&s->writer, 1);
+    pool_init(&s->readers, readers);
+
+    /* The writer first, without statements: it creates the file and the schema the
+     * statements need. */
+    struct sqlite_conn *w = &s->writer.conns[0];
+    st = conn_open(w, s->path, true, false, err, errlen);
+    if (st != STORE_OK)
+        goto fail;
+    st = set_wal(w->db, s->path, err, errlen);
+    if (st != STORE_OK)
+        goto fail;
+    st = ensure_schema(w->db, s->path, NULL, err, errlen);
+    if (st != STORE_OK)
+        goto fail;
+    warn_if_read_only(w->db, s->path);
+    for (int i = 0; i < STMT_COUNT; i++) {
+        if (sqlite3_prepare_v3(w->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->stmt[i],
+                               NULL) != SQLITE_OK) {
+            set_open_error(err, errlen, s->path, w->db);
+            st = STORE_ERROR;
+            goto fail;
+        }
+    }
+    for (int i = 0; i < readers; i++) {
+        st = conn_open(&s->readers.conns[i], s->path, false, true, err, errlen);
+        if (st != STORE_OK)
+            goto fail;
+        /* Readers never write, whatever a bug would ask them. */
+        exec_sql(s->readers.conns[i].db, "PRAGMA query_only = 1");
+    }
+    *out = &s->base;
+    return STORE_OK;
+
+fail:
+    sqlite_free(&s->base);
+    *out = NULL;
+    return st;
+}
+
+static enum store_status sqlite_ping(struct store *store)
+{
+    struct sqlite_store *s = (struct sqlite_store *)store;
+    struct sqlite_conn *c = pool_acquire(&s->readers, s->pool_timeout_ms);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    sqlite3_stmt *st = c->stmt[STMT_PING];
+    int rc = sqlite3_step(st);
+    enum store_status status = rc == SQLITE_ROW ? STORE_OK : stmt_failed(s, c->db, "ping");
+    sqlite3_reset(st);
+    pool_put(&s->readers, c);
+    return status;
+}
+
+/* Reads: the visitor runs on the live row (a read holds no lock a writer waits for in WAL). */
+static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int64_t task_id,
+                                   task_visit_fn visit, void *ctx, bool *found)
+{
+    struct sqlite_conn *c = pool_acquire(&s->readers, s->pool_timeout_ms);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    sqlite3_stmt *st = c->stmt[id];
+    enum store_status status = STORE_OK;
+    bool stopped = false;
+    int rc = SQLITE_DONE;
+    *found = false;
+    if (id == STMT_GET)
+        sqlite3_bind_int64(st, 1, task_id);
+    while (!stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct task t;
+        task_from_row(st, &t);
+        *found = true;
+        stopped = visit(&t, ctx) != 0;
+    }
+    if (!stopped && rc != SQLITE_DONE)
+        status = stmt_failed(s, c->db, "read tasks");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pool_put(&s->readers, c);
+    return status;
+}
+
+static enum store_status sqlite_task_list(struct store *store, task_visit_fn visit, void *ctx)
+{
+    bool found;
+    return read_rows((struct sqlite_store *)store, STMT_LIST, 0, visit, ctx, &found);
+}
+
+static enum store_status sqlite_task_get(struct store *store, int64_t id, task_visit_fn visit,
+                                         void *ctx)
+{
+    bool found;
+    enum store_status st =
+        read_rows((struct sqlite_store *)store, STMT_GET, id, visit, ctx, &found);
+    return st == STORE_OK && !found ? STORE_NOT_FOUND : st;
+}
+
+/* Runs write statement id, bound by bind, and visits the row it returned after the commit. */
+static enum store_status write_returning(struct sqlite_store *s, enum stmt_id id,
+                                         void (*bind)(sqlite3_stmt *st, const void *arg),
+                                         const void *arg, const char *what, task_visit_fn visit,
+                                         void *ctx, bool *found)
+{
+    struct task_copy copy = {.title = BUF_INIT};
+    struct sqlite_conn *c = pool_acquire(&s->writer, s->pool_timeout_ms);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    bind(c->stmt[id], arg);
+    enum store_status status = run_returning(s, c, c->stmt[id], what, &copy, found);
+    pool_put(&s->writer, c);
+    if (status == STORE_OK && *found && visit)
+        visit(&copy.task, ctx);
+    buf_release(&copy.title);
+    return status;
+}
+
+static void bind_create(sqlite3_stmt *st, const void *arg)
+{
+    const struct task *in = arg;
+    sqlite3_bind_int(st, 1, in->complete);
+    sqlite3_bind_int(st, 2, in->priority);
+    sqlite3_bind_text64(st, 3, in->title ? in->title : "", in->title ? in->title_len : 0,
+                        SQLITE_STATIC, SQLITE_UTF8);
+}
+
+static enum store_status sqlite_task_create(struct store *store, const struct task *in,
+                                            task_visit_fn visit, void *ctx)
+{
+    struct sqlite_store *s = (struct sqlite_store *)store;
+    bool found;
+    enum store_status st =
+        write_returning(s, STMT_CREATE, bind_create, in, "create a task", visit, ctx, &found);
+    if (st == STORE_OK && !found) {
+        log_error("sqlite: cannot create a task in '%s': task ids exhausted (2147483647)", s->path);
+        return STORE_ERROR;
+    }
+    return st;
+}
+
+struct update_args {
+    int64_t id;
+    const struct task_patch *patch;
+};
+
+static void bind_update(sqlite3_stmt *st, const void *arg)
+{
+    const struct update_args *a = arg;
+    const struct task_patch *p = a->patch;
+    if (p->has_complete)
+        sqlite3_bind_int(st, 1, p->value.complete);
+    if (p->has_priority)
+        sqlite3_bind_int(st, 2, p->value.priority);
+    if (p->has_title)
+        sqlite3_bind_text64(st, 3, p->value.title ? p->value.title : "",
+                            p->value.title ? p->value.title_len : 0, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_int64(st, 4, a->id);
+}
+
+static enum store_status sqlite_task_update(struct store *store, int64_t id,
+                                            const struct task_patch *patch, task_visit_fn visit,
+                                            void *ctx)
+{
+    struct update_args args = {id, patch};
+    bool found;
+    enum store_status st = write_returning((struct sqlite_store *)store, STMT_UPDATE, bind_update,
+                                           &args, "update a task", visit, ctx, &found);
+    return st == STORE_OK && !found ? STORE_NOT_FOUND : st;
+}
+
+static enum store_status sqlite_task_delete(struct store *store, int64_t id)
+{
+    struct sqlite_store *s = (struct sqlite_store *)store;
+    struct sqlite_conn *c = pool_acquire(&s->writer, s->pool_timeout_ms);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    sqlite3_stmt *st = c->stmt[STMT_DELETE];
+    sqlite3_bind_int64(st, 1, id);
+    enum store_status status =
+        sqlite3_step(st) == SQLITE_DONE ? STORE_OK : stmt_failed(s, c->db, "delete a task");
+    if (status == STORE_OK && sqlite3_changes(c->db) == 0)
+        status = STORE_NOT_FOUND;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pool_put(&s->writer, c);
+    return status;
+}
+
+/* ---- schema commands ---- */
+
+static const char *config_path(const struct config *cfg)
+{
+    return cfg->db_path && *cfg->db_path ? cfg->db_path : "tasks.db";
+}
+
+/* Removes path and its -wal and -shm files; a missing file is fine. */
+static enum store_status remove_database(const char *path, char *err, size_t errlen)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    struct buf name = BUF_INIT;
+    enum store_status st = STORE_OK;
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]) && st == STORE_OK; i++) {
+        buf_reset(&name);
+        buf_printf(&name, "%s%s", path, suffixes[i]);
+        if (unlink(name.data) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "cannot remove '%s': %s", name.data, strerror(errno));
+            st = STORE_ERROR;
+        }
+    }
+    buf_release(&name);
+    return st;
+}
+
+static enum store_status seed(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    char tmp[256];
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO tasks (completed, priority, title) VALUES (0, 0, ?1)",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    for (size_t i = 0; i < sizeof(store_seed_titles) / sizeof(store_seed_titles[0]); i++) {
+        sqlite3_bind_text(st, 1, store_seed_titles[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto fail;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return STORE_OK;
+
+fail:
+    snprintf(err, errlen, "cannot seed table tasks in '%s': %s", path,
+             db_cause(db, tmp, sizeof(tmp)));
+    sqlite3_finalize(st);
+    return status_of(sqlite3_errcode(db));
+}
+
+static enum store_status sqlite_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
+                                         char *err, size_t errlen)
+{
+    const char *path = config_path(cfg);
+    struct sqlite_conn c;
+    char tmp[256];
+    enum store_status st;
+
+    if (!skip_create_db) {
+        fprintf(out, "Dropping and recreating database: %s\n", path);
+        st = remove_database(path, err, errlen);
+        if (st != STORE_OK)
+            return st;
+    }
+    st = conn_open(&c, path, true, false, err, errlen);
+    if (st != STORE_OK)
+        return st;
+    st = set_wal(c.db, path, err, errlen);
+    if (st != STORE_OK)
+        goto out;
+    fprintf(out, "Dropping and recreating table: tasks\n");
+    if (exec_sql(c.db, "BEGIN IMMEDIATE; DROP TABLE IF EXISTS tasks") != SQLITE_OK ||
+        exec_sql(c.db, schema_table) != SQLITE_OK || exec_sql(c.db, schema_index) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot recreate table tasks in '%s': %s", path,
+                 db_cause(c.db, tmp, sizeof(tmp)));
+        st = status_of(sqlite3_errcode(c.db));
+        goto out;
+    }
+    fprintf(out, "Seeding table with data\n");
+    st = seed(c.db, path, err, errlen);
+    if (st != STORE_OK)
+        goto out;
+    if (exec_sql(c.db, "COMMIT") != SQLITE_OK) {
+        snprintf(err, errlen, "cannot commit to '%s': %s", path, db_cause(c.db, tmp, sizeof(tmp)));
+        st = status_of(sqlite3_errcode(c.db));
+    }
+
+out:
+    /* An open transaction is rolled back by close. */
+    conn_close(&c);
+    return st;
+}
+
+static enum store_status sqlite_migrate(const struct config *cfg, FILE *out, char *err,
+                                        size_t errlen)
+{
+    const char *path = config_path(cfg);
+    struct sqlite_conn c;
+    enum store_status st;
+
+    fprintf(out, "Opening database: %s\n", path);
+    st = conn_open(&c, path, true, false, err, errlen);
+    if (st != STORE_OK)
+        return st;
+    st = set_wal(c.db, path, err, errlen);
+    if (st == STORE_OK)
+        st = ensure_schema(c.db, path, out, err, errlen);
+    conn_close(&c);
+    return st;
+}
+
+const struct store_backend store_sqlite_backend = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .free = sqlite_free,
+    .ping = sqlite_ping,
+    .task_list = sqlite_task_list,
+    .task_get = sqlite_task_get,
+    .task_create = sqlite_task_create,
+    .task_update = sqlite_task_update,
+    .task_delete = sqlite_task_delete,
+    .updatedb = sqlite_updatedb,
+    .migrate = sqlite_migrate,
+};

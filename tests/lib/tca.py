@@ -1,0 +1,164 @@
+"""tca.py — run the real TechChallengeApp binary for tests and talk HTTP to it.
+
+    with App(env={"VTT_DBTYPE": "sqlite"}) as app:   # temp dir, free port, updatedb, serve
+        status, headers, body = app.request("GET", "/api/task/")
+
+The binary is $TCA_BIN (make check sets it), else build/TechChallengeApp. Every app runs in its
+own temp dir on 127.0.0.1 with a free port; its stderr (the log) is kept in app.log_path.
+"""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("TCA_BIN") or os.path.join(ROOT, "build", "TechChallengeApp")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(args, env=None, cwd=None, timeout=30):
+    """Runs the binary with args; returns CompletedProcess with text stdout/stderr."""
+    full_env = clean_env()
+    full_env.update(env or {})
+    return subprocess.run([BIN] + list(args), env=full_env, cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def clean_env():
+    """The environment without any VTT_* setting leaking in from the caller."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VTT_")}
+    env["VTT_LOGFORMAT"] = "json"
+    return env
+
+
+class App:
+    def __init__(self, env=None, seed=True, conf_toml=None, args=("serve",)):
+        self.tmp = tempfile.TemporaryDirectory(prefix="tca-")
+        self.dir = self.tmp.name
+        self.port = free_port()
+        self.env = {"VTT_DBTYPE": "sqlite", "VTT_DBPATH": os.path.join(self.dir, "tasks.db"),
+                    "VTT_LISTENHOST": "127.0.0.1", "VTT_LISTENPORT": str(self.port)}
+        self.env.update(env or {})
+        self.seed = seed
+        self.conf_toml = conf_toml
+        self.args = list(args)
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "app.log")
+        self.exit_code = None
+
+    def __enter__(self):
+        if self.conf_toml is not None:
+            with open(os.path.join(self.dir, "conf.toml"), "w") as f:
+                f.write(self.conf_toml)
+        if self.seed:
+            r = run(["updatedb"], env=self.env, cwd=self.dir)
+            if r.returncode != 0:
+                raise RuntimeError("updatedb failed: %s%s" % (r.stdout, r.stderr))
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.tmp.cleanup()
+
+    def start(self, wait=True):
+        env = clean_env()
+        env.update(self.env)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([BIN] + self.args, env=env, cwd=self.dir,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_listening()
+
+    def wait_listening(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited with %s:\n%s" % (self.proc.returncode,
+                                                                   self.read_log()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("server not listening after %ss:\n%s" % (timeout, self.read_log()))
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Signals the server and returns its exit code (None if it was not running)."""
+        if not self.proc or self.proc.poll() is not None:
+            return self.proc and self.proc.returncode
+        self.proc.send_signal(sig)
+        try:
+            self.exit_code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.exit_code = self.proc.wait()
+        self.log.close()
+        return self.exit_code
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_records(self):
+        """The JSON log lines as dicts (lines that are not JSON are returned as strings)."""
+        out = []
+        for line in self.read_log().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append(line)
+        return out
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        """One request on a fresh connection: (status, headers as dict lower-case, bytes)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body)
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+        finally:
+            conn.close()
+
+    def json(self, method, path, body=None, headers=None):
+        status, hdrs, data = self.request(method, path, body, headers)
+        try:
+            doc = json.loads(data) if data else None
+        except ValueError:
+            doc = data
+        return status, hdrs, doc
+
+    def raw(self, data, timeout=5, read_all=True):
+        """Sends raw bytes on a new connection and returns what comes back until close or
+        timeout."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(data)
+            chunks = []
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    if not read_all:
+                        break
+            except (socket.timeout, ConnectionResetError):
+                pass
+            return b"".join(chunks)
