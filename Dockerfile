@@ -42,8 +42,8 @@ FROM ${DEBIAN_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libmicrohttpd12 libjansson4 libsqlite3-0 libpq5 \
  && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log \
- && groupadd --system --gid 10001 app \
- && useradd --system --uid 10001 --gid app --home-dir /nonexistent --no-create-home \
+ && groupadd --gid 10001 app \
+ && useradd --uid 10001 --gid app --no-log-init --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin app
 COPY --from=build /out/certs/ /etc/ssl/certs/
 COPY --from=build /build/TechChallengeApp /usr/local/bin/TechChallengeApp
