@@ -16,7 +16,10 @@ service_pid=
 export DOCKER_HOST=unix://$sock
 export TCA_PORT
 TCA_PORT=$(free_port)
-compose() { docker-compose --no-ansi -p "$proj" -f "$repo/docker-compose.yml" "$@"; }
+compose() {
+  docker-compose --ansi never -p "$proj" -f "$repo/docker-compose.yml" \
+    -f "$repo/tests/container/compose.podman.yml" "$@"
+}
 cleanup() {
   health_driver_stop
   compose down -v --timeout 5 >/dev/null 2>&1 || true
@@ -49,11 +52,17 @@ ok $rc "docker-compose build ($(($(date +%s) - build_start)) s)"
 
 health_driver_start "label=com.docker.compose.project=$proj"
 up_start=$(date +%s)
-timeout 300 docker-compose --no-ansi -p "$proj" -f "$repo/docker-compose.yml" up -d \
-  >"$tmp/up.log" 2>&1
+timeout 300 docker-compose --ansi never -p "$proj" -f "$repo/docker-compose.yml" \
+  -f "$repo/tests/container/compose.podman.yml" up -d >"$tmp/up.log" 2>&1
 rc=$?
-[ $rc -eq 0 ] || tail -30 "$tmp/up.log" | sed 's/^/# /'
 ok $rc "docker-compose up -d ($(($(date +%s) - up_start)) s)"
+if [ $rc -ne 0 ]; then
+  tail -30 "$tmp/up.log" | sed 's/^/# /'
+  for c in $(podman ps -a -q --filter "label=com.docker.compose.project=$proj"); do
+    podman logs --tail 20 "$c" 2>&1 | sed "s/^/# $c: /"
+  done
+  bail "the project did not come up"
+fi
 
 db=${proj}_db_1
 migrate=${proj}_migrate_1
@@ -78,6 +87,9 @@ ro=$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}} {{json .HostConfig.
 diag "app: read-only $ro"
 [[ $ro == "true "* ]]
 ok $? "app runs with a read-only root filesystem"
+capeff=$(podman exec "$app" cat /proc/1/status 2>/dev/null | awk '$1 == "CapEff:" { print $2 }')
+[ "$capeff" = 0000000000000000 ]
+ok $? "app has no capabilities (CapEff $capeff)"
 
 base_url=http://127.0.0.1:$TCA_PORT
 wait_for 20 curl -fsS "$base_url/healthcheck/"

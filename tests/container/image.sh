@@ -74,6 +74,9 @@ uid=$(podman exec "$name" cat /proc/1/status 2>/dev/null | awk '$1 == "Uid:" { p
 ok $? "the server runs as uid 10001 (got '$uid')"
 ! podman exec "$name" /bin/sh -c 'touch /usr/local/bin/x' >/dev/null 2>&1
 ok $? "the root filesystem is read-only"
+capeff=$(podman exec "$name" cat /proc/1/status 2>/dev/null | awk '$1 == "CapEff:" { print $2 }')
+[ "$capeff" = 0000000000000000 ]
+ok $? "no capabilities (CapEff $capeff)"
 
 stop_start=$(date +%s)
 podman stop -t 30 "$name" >/dev/null

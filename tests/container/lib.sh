@@ -32,11 +32,12 @@ done_testing() {
   [ "$tap_failed" -eq 0 ]
 }
 
-# Install the Debian packages in deps/apt-container.txt that are missing (as bootstrap.sh does).
+# Install the Debian packages in tests/container/packages.txt that are missing (as bootstrap.sh
+# does for deps/apt-*.txt; these are kept out of deps/ so `make test` does not install podman).
 need_packages() {
   local missing=() pkg
   # shellcheck disable=SC2013 # words, not lines: several names per line
-  for pkg in $(sed 's/#.*//' "$repo/deps/apt-container.txt"); do
+  for pkg in $(sed 's/#.*//' "$repo/tests/container/packages.txt"); do
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] ||
       missing+=("$pkg")
   done
