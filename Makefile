@@ -109,7 +109,7 @@ lint: bootstrap
 	clang-format --dry-run -Werror $(C_FILES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -D__GNUC__ -Isrc $(APP_SRC) src/main.c
-	clang-tidy --quiet $(APP_SRC) src/main.c -- $(ALL_CPPFLAGS) -std=c11
+	clang-tidy --quiet $(APP_SRC) src/main.c -- $(ALL_CPPFLAGS) -std=c11 2>/dev/null
 
 clean:
 	rm -rf build build-asan

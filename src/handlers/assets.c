@@ -46,10 +46,9 @@ static const struct asset *asset_find(const char *path)
     char index_path[512];
     size_t len = strlen(path);
     if (len > 0 && path[len - 1] == '/') {
-        if (len + sizeof "index.html" > sizeof index_path)
+        int n = snprintf(index_path, sizeof index_path, "%sindex.html", path);
+        if (n < 0 || (size_t)n >= sizeof index_path)
             return NULL;
-        memcpy(index_path, path, len);
-        memcpy(index_path + len, "index.html", sizeof "index.html");
         path = index_path;
     }
     return bsearch(path, assets_table, assets_count, sizeof assets_table[0], by_path);

@@ -49,6 +49,7 @@ struct http_request {
     const char *route_label; /* "/api/task/{id}/", for logs and metrics */
     struct buf body;         /* the request body */
     size_t discarded;        /* body bytes past the limit, read and dropped */
+    bool counted;            /* reported to metrics */
     char request_id[65];
     uint64_t start_ns;
 

@@ -157,7 +157,8 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
         log_fields(LOG_INFO, "request", fields, sizeof fields / sizeof fields[0]);
         log_set_request_id(NULL);
     }
-    metrics_request_done(req->route_index, req->method, req->status, now_ns() - req->start_ns);
+    if (!req->counted) /* no response was queued: the client went away */
+        metrics_request_done(req->route_index, req->method, 0, now_ns() - req->start_ns);
     request_free(req);
     atomic_fetch_sub(&server->in_flight, 1);
 }
@@ -200,6 +201,9 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
+    /* Counted when queued, so a client that got its answer also sees it in /metrics. */
+    metrics_request_done(req->route_index, req->method, req->status, now_ns() - req->start_ns);
+    req->counted = true;
     return rc;
 }
 
@@ -348,11 +352,17 @@ static int listen_on(const char *host, int port, int *bound_port, char *err, siz
         snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(saved));
         return -1;
     }
-    struct sockaddr_storage addr;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+        struct sockaddr_storage any;
+    } addr;
+    memset(&addr, 0, sizeof addr);
     socklen_t len = sizeof addr;
-    getsockname(fd, (struct sockaddr *)&addr, &len);
-    *bound_port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
-                                                   : ((struct sockaddr_in *)&addr)->sin_port);
+    *bound_port = port;
+    if (getsockname(fd, &addr.sa, &len) == 0)
+        *bound_port = ntohs(addr.sa.sa_family == AF_INET6 ? addr.in6.sin6_port : addr.in4.sin_port);
     return fd;
 }
 

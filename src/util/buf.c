@@ -86,9 +86,7 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 
 char *buf_detach(struct buf *b, size_t *len)
 {
-    if (!b->data)
-        buf_grow(b, 0), b->data[0] = '\0';
-    char *data = b->data;
+    char *data = b->data ? b->data : xcalloc(1, 1);
     if (len)
         *len = b->len;
     buf_init(b);

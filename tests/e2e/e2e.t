@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Browser tests of the web UI: headless Debian chromium (playwright-core) against the real
+# binary ($TCA_BIN, default build/TechChallengeApp). Prints TAP from node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Bail out! /usr/bin/chromium missing: run 'make test' (installs deps/apt-e2e.txt)"
+  exit 1
+fi
+if [ ! -d node_modules/playwright-core ]; then
+  echo "# npm ci in tests/e2e" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2 || {
+    echo "Bail out! npm ci failed in tests/e2e"
+    exit 1
+  }
+fi
+export TCA_BIN=${TCA_BIN:-$(cd ../.. && pwd)/build/TechChallengeApp}
+exec timeout 600 node --test --test-reporter=tap --test-concurrency=1 ./*.test.mjs
