@@ -14,8 +14,9 @@ proj=tcacompose$$
 sock=$tmp/podman.sock
 service_pid=
 export DOCKER_HOST=unix://$sock
-export TCA_PORT
+export TCA_PORT GIT_REV
 TCA_PORT=$(free_port)
+GIT_REV=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 compose() {
   docker-compose --ansi never -p "$proj" -f "$repo/docker-compose.yml" \
     -f "$repo/tests/container/compose.podman.yml" "$@"
