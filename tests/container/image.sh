@@ -58,6 +58,10 @@ body=$(curl -sS "$base_url/healthcheck/")
 [ "$body" = OK ]
 ok $? "GET /healthcheck/ through the published port: $body"
 
+ui=$(curl -sS -o /dev/null -w '%{http_code} %{content_type}' "$base_url/")
+[[ $ui == "200 text/html"* ]]
+ok $? "GET / serves the embedded UI ($ui)"
+
 created=$(curl -sS -X POST -H 'Content-Type: application/json' \
   -d '{"title":"from the image test","priority":2}' "$base_url/api/task/")
 id=$(printf '%s' "$created" | python3 -c 'import json,sys; t=json.load(sys.stdin); print(t["id"] if t["title"]=="from the image test" else "")' 2>/dev/null)
