@@ -8,23 +8,29 @@
  * which is still written at once: errors are never delayed, lines never reordered, and a crash
  * loses at most the last LOG_FLUSH_MS of info lines. log_buffer_stop writes what is left.
  */
+
 #include "log.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "json.h"
 #include "util/buf.h"
+#include "util/xalloc.h"
 
 static enum log_level min_level = LOG_INFO;
 static bool as_json = true;
 static _Thread_local const char *current_request_id;
-static _Thread_local struct buf line;
+/* Each thread builds its lines in its own buffer, freed when the thread exits (line_key). */
+static _Thread_local struct buf *line_buf;
+static pthread_key_t line_key;
+static pthread_once_t line_key_once = PTHREAD_ONCE_INIT;
 
 #define LOG_BUFFER_MAX (32 * 1024)
 #define LOG_FLUSH_MS   5
@@ -70,6 +76,28 @@ const char *log_request_id(void)
     return current_request_id;
 }
 
+static void free_line_buf(void *b)
+{
+    buf_release(b);
+    free(b);
+}
+
+static void create_line_key(void)
+{
+    pthread_key_create(&line_key, free_line_buf);
+}
+
+/* The calling thread's line buffer, made on first use. */
+static struct buf *thread_line(void)
+{
+    if (!line_buf) {
+        pthread_once(&line_key_once, create_line_key);
+        line_buf = xcalloc(1, sizeof *line_buf);
+        pthread_setspecific(line_key, line_buf);
+    }
+    return line_buf;
+}
+
 /* The time as 2024-01-02T03:04:05.678Z; the part up to the seconds is formatted once a second
  * per thread (this runs for every request). */
 static void put_time(struct buf *b)
@@ -106,35 +134,35 @@ static void put_num(struct buf *b, long long v)
     buf_append(b, tmp + i, sizeof tmp - i);
 }
 
-static void begin_line(enum log_level level)
+static void begin_line(struct buf *line, enum log_level level)
 {
-    buf_reset(&line);
+    buf_reset(line);
     if (as_json) {
-        buf_puts(&line, "{\"time\":\"");
-        put_time(&line);
-        buf_puts(&line, "\",\"level\":\"");
-        buf_puts(&line, level_names[level]);
-        buf_putc(&line, '"');
+        buf_puts(line, "{\"time\":\"");
+        put_time(line);
+        buf_puts(line, "\",\"level\":\"");
+        buf_puts(line, level_names[level]);
+        buf_putc(line, '"');
         if (current_request_id) {
-            buf_puts(&line, ",\"request_id\":");
-            json_put_string(&line, current_request_id, strlen(current_request_id));
+            buf_puts(line, ",\"request_id\":");
+            json_put_string(line, current_request_id, strlen(current_request_id));
         }
     } else {
-        put_time(&line);
-        buf_printf(&line, " %-5s", level_names[level]);
+        put_time(line);
+        buf_printf(line, " %-5s", level_names[level]);
         if (current_request_id)
-            buf_printf(&line, " [%s]", current_request_id);
+            buf_printf(line, " [%s]", current_request_id);
     }
 }
 
-static void put_msg(const char *msg, size_t len)
+static void put_msg(struct buf *line, const char *msg, size_t len)
 {
     if (as_json) {
-        buf_puts(&line, ",\"msg\":");
-        json_put_string(&line, msg, len);
+        buf_puts(line, ",\"msg\":");
+        json_put_string(line, msg, len);
     } else {
-        buf_putc(&line, ' ');
-        buf_append(&line, msg, len);
+        buf_putc(line, ' ');
+        buf_append(line, msg, len);
     }
 }
 
@@ -174,21 +202,21 @@ static void flush_locked(const struct buf *extra)
     pthread_mutex_unlock(&out.lock);
 }
 
-static void end_line(enum log_level level)
+static void end_line(struct buf *line, enum log_level level)
 {
-    buf_puts(&line, as_json ? "}\n" : "\n");
+    buf_puts(line, as_json ? "}\n" : "\n");
     pthread_mutex_lock(&out.lock);
     if (!out.on) {
         pthread_mutex_unlock(&out.lock);
-        write_all(line.data, line.len);
+        write_all(line->data, line->len);
         return;
     }
     if (level >= LOG_WARN) {
-        flush_locked(&line);
+        flush_locked(line);
         return;
     }
     bool first = out.pending.len == 0;
-    buf_append(&out.pending, line.data, line.len);
+    buf_append(&out.pending, line->data, line->len);
     if (out.pending.len >= LOG_BUFFER_MAX) {
         flush_locked(NULL);
         return;
@@ -269,32 +297,34 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    begin_line(level);
-    put_msg(msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
-    end_line(level);
+    struct buf *line = thread_line();
+    begin_line(line, level);
+    put_msg(line, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    end_line(line, level);
 }
 
 void log_fields(enum log_level level, const char *msg, const struct log_field *fields, size_t n)
 {
     if (!log_enabled(level))
         return;
-    begin_line(level);
-    put_msg(msg, strlen(msg));
+    struct buf *line = thread_line();
+    begin_line(line, level);
+    put_msg(line, msg, strlen(msg));
     for (size_t i = 0; i < n; i++) {
         const struct log_field *f = &fields[i];
         if (as_json) {
-            buf_puts(&line, ",\"");
-            buf_puts(&line, f->key); /* keys are constants: nothing to escape */
-            buf_puts(&line, "\":");
+            buf_puts(line, ",\"");
+            buf_puts(line, f->key); /* keys are constants: nothing to escape */
+            buf_puts(line, "\":");
             if (f->str)
-                json_put_string(&line, f->str, strlen(f->str));
+                json_put_string(line, f->str, strlen(f->str));
             else
-                put_num(&line, f->num);
+                put_num(line, f->num);
         } else if (f->str) {
-            buf_printf(&line, " %s=%s", f->key, f->str);
+            buf_printf(line, " %s=%s", f->key, f->str);
         } else {
-            buf_printf(&line, " %s=%lld", f->key, f->num);
+            buf_printf(line, " %s=%lld", f->key, f->num);
         }
     }
-    end_line(level);
+    end_line(line, level);
 }

@@ -16,4 +16,6 @@ if [ ! -d node_modules/playwright-core ]; then
   }
 fi
 export TCA_BIN=${TCA_BIN:-$(cd ../.. && pwd)/build/TechChallengeApp}
-exec timeout 600 node --test --test-reporter=tap --test-concurrency=1 ./*.test.mjs
+# The embedded store directly; PostgreSQL inside a throwaway cluster (tests/lib/with-pg.sh).
+# One node run, so the TAP plan covers both.
+exec timeout 900 ../lib/with-pg.sh node --test --test-reporter=tap --test-concurrency=1 ./*.test.mjs
