@@ -386,7 +386,8 @@ http {
 
 
 class AppProc:
-    """A fresh `TechChallengeApp serve`; start-up time is exec -> first 200 on GET /api/task/."""
+    """A fresh `TechChallengeApp serve`, ready once GET /healthcheck/ says 200 (not the list: the
+    POST dataset grows to tens of thousands of tasks, and reading them would inflate peak RSS)."""
 
     def __init__(self, bench, store, dataset, loglevel="info"):
         self.bench = bench
@@ -401,7 +402,7 @@ class AppProc:
         self.proc = subprocess.Popen([BIN, "serve"], env=self.env, cwd=self.bench.tmp,
                                      stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
         logf.close()
-        req = b"GET /api/task/ HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n"
+        req = b"GET /healthcheck/ HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n"
         deadline = t0 + 15
         while True:
             try:
@@ -601,14 +602,21 @@ def plot(b, png):
           'set terminal png size 1400,560', 'set output "%s"' % png,
           'set multiplot layout 1,2 title "TechChallengeApp vs references (median of %d runs)"' % a.runs,
           'set logscale x 2', 'set xtics (%s)' % ", ".join(str(c) for c in a.conc),
+          'set xrange [%g:%g]' % (min(a.conc) / 1.3, max(a.conc) * 1.3),
           'set xlabel "concurrent connections"', 'set key outside bottom center maxrows 4 font ",9"',
           'set grid', 'set logscale y', 'set ylabel "requests/s"', 'set title "throughput"']
-    cols = ", ".join('"%s" using 1:%d with linespoints lw 2 title "%s"' % (dat, 2 + 2 * i, s[3])
-                     for i, s in enumerate(series))
+    colors = {("pg", "list3"): 1, ("sqlite", "list3"): 2, ("pg", "list1000"): 3,
+              ("pg", "post"): 4, (None, "list3"): 1, (None, "list1000"): 3, (None, "post"): 4}
+
+    def style(s):  # a reference is dashed, in the colour of what it is the ceiling of
+        color = colors[(s[1], s[2])] if s[0] != "nginx" else 2
+        return "lc %d dt %d" % (color, 1 if s[0] == "app" else 2)
+    cols = ", ".join('"%s" using 1:%d with linespoints lw 2 %s title "%s"' % (
+        dat, 2 + 2 * i, style(s), s[3]) for i, s in enumerate(series))
     gp.append("plot " + cols)
     gp += ['set ylabel "p99 latency, ms"', 'set title "p99 latency"']
-    cols = ", ".join('"%s" using 1:%d with linespoints lw 2 title "%s"' % (dat, 3 + 2 * i, s[3])
-                     for i, s in enumerate(series))
+    cols = ", ".join('"%s" using 1:%d with linespoints lw 2 %s title "%s"' % (
+        dat, 3 + 2 * i, style(s), s[3]) for i, s in enumerate(series))
     gp.append("plot " + cols)
     gp.append("unset multiplot")
     r = subprocess.run(["gnuplot"], input="\n".join(gp) + "\n", capture_output=True, text=True,
@@ -651,6 +659,7 @@ def write_outputs(b):
     with open(raw, "w") as f:
         json.dump({"args": {k: v for k, v in vars(a).items() if k != "skip"},
                    "extra": e, "body_len": b.body_len,
+                   "load": [b.load_before, b.load_after],
                    "results": [{"job": list(k), "runs": v} for k, v in b.results.items()]}, f,
                   indent=1)
     md = [a.header, "",
@@ -675,7 +684,12 @@ def write_outputs(b):
     log("bench: wrote %s" % path)
 
 
-HEADER = "# Benchmarks"
+HEADER = """# Benchmarks
+
+TechChallengeApp against what it stands on, side by side: pgbench running the app's own SQL and
+nginx serving the app's own response bytes, at the same concurrency, in the same run. The
+decisions these numbers drove are ADRs 0006 (this harness), 0007 (concurrent GET lists share one
+query), 0008 (buffered access log) and 0009 (start-up and memory)."""
 REPRODUCE = """`make bench` (about 20 minutes; installs wrk, nginx and gnuplot through
 `bench/bootstrap.sh`, starts a throwaway PostgreSQL cluster with fsync on and its own datasets,
 and writes this file and the plot). `make bench-quick` runs a subset at c=64 in about
