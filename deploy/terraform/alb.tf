@@ -77,6 +77,30 @@ resource "aws_lb_listener" "https" {
   }
 }
 
+# /metrics and /debug are for operators inside the VPC, never for the internet: the public
+# listener answers them itself (docs/operations.md, docs/security.md). Scrape /metrics per task
+# from inside the VPC instead.
+resource "aws_lb_listener_rule" "operator_paths_not_public" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 10
+
+  action {
+    type = "fixed-response"
+
+    fixed_response {
+      content_type = "application/json"
+      message_body = "{\"error\":\"not found\"}"
+      status_code  = "404"
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = ["/metrics", "/metrics/*", "/debug", "/debug/*"]
+    }
+  }
+}
+
 # --- certificate (only when no existing certificate_arn is given) -------------------------
 
 resource "aws_acm_certificate" "app" {

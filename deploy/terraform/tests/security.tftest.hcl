@@ -66,6 +66,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_lb_listener" {
+    defaults = {
+      arn = "arn:aws:elasticloadbalancing:ap-southeast-2:123456789012:listener/app/techchallenge-alb/0123456789abcdef/0123456789abcdef"
+    }
+  }
+
   mock_resource "aws_iam_role" {
     defaults = {
       arn = "arn:aws:iam::123456789012:role/techchallenge-mock"
@@ -209,6 +215,15 @@ run "https_only_load_balancer" {
   assert {
     condition     = aws_lb.app.drop_invalid_header_fields && !aws_lb.app.internal && aws_lb.app.enable_deletion_protection
     error_message = "ALB must drop invalid headers and be deletion-protected"
+  }
+  assert {
+    condition = (
+      aws_lb_listener_rule.operator_paths_not_public.action[0].type == "fixed-response" &&
+      aws_lb_listener_rule.operator_paths_not_public.action[0].fixed_response[0].status_code == "404" &&
+      contains(flatten([for c in aws_lb_listener_rule.operator_paths_not_public.condition : [for p in c.path_pattern : p.values]]), "/metrics") &&
+      contains(flatten([for c in aws_lb_listener_rule.operator_paths_not_public.condition : [for p in c.path_pattern : p.values]]), "/debug")
+    )
+    error_message = "the public listener must not forward /metrics or /debug"
   }
   assert {
     condition     = aws_lb_target_group.app.health_check[0].path == "/healthcheck/" && aws_lb_target_group.app.health_check[0].matcher == "200"
