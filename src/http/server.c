@@ -539,13 +539,24 @@ int http_server_port(const struct http_server *server)
     return server->port;
 }
 
+static unsigned open_connections(struct http_server *server)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
+}
+
 int http_server_drain(struct http_server *server, int timeout_s)
 {
     atomic_store(&server->app->draining, true);
     MHD_quiesce_daemon(server->daemon);
     close(server->listen_fd);
     uint64_t deadline = now_ns() + (uint64_t)timeout_s * 1000000000u;
-    while (atomic_load(&server->in_flight) > 0 && now_ns() < deadline) {
+    /* Open connections count too, idle kept-alive ones included: a client (or load balancer)
+     * may be sending its next request on one right now. Each is answered with Connection:
+     * close, so connections go away as they are used, or when their clients close them. */
+    while ((atomic_load(&server->in_flight) > 0 || open_connections(server) > 0) &&
+           now_ns() < deadline) {
         struct timespec pause = {0, 10 * 1000000};
         nanosleep(&pause, NULL);
     }
