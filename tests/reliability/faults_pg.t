@@ -102,7 +102,8 @@ with NetNs() as ns, NsPgCluster(ns) as pg:
            " at once for the others (slowest %.2f s)" % slowest)
         for path in ("/", "/metrics"):
             st, secs = timed(app, "GET", path)
-            ok(st == 200 and secs < 1, "%s is served while the database is unreachable (%s, %.2f s)"
+            # Bound: well under the 2 s a database call would take; loose enough for a loaded CI.
+            ok(st == 200 and secs < 1.5, "%s is served while the database is unreachable (%s, %.2f s)"
                % (path, st, secs))
         posts = [app.json("POST", "/api/task/", {"title": "during"})[0] for _ in range(3)]
         is_(posts, [503] * 3, "writes get 503, not a hang")
@@ -147,16 +148,17 @@ with PgCluster() as pg:
                  % [(st, round(s, 2)) for st, s in results])
             ok(all(st == 503 for st, _ in results), "every request behind the lock gets 503")
             slowest = max(s for _, s in results)
-            ok(slowest < 2.0 + 1.0 + 1.5, "within statement timeout + pool timeout (+ margin): "
+            ok(slowest < 2.0 + 1.0 + 2.5, "within statement timeout + pool timeout (+ margin): "
                "%.2f s" % slowest)
             ok(any(s >= 0.9 for _, s in results), "they did wait (bounded wait, not refused)")
             for path, st, secs in side:
                 if path == "/healthcheck/":
                     # The health check needs a connection too; it must still answer in bounded time.
-                    ok(st in (200, 503) and secs < 2.5, "%s during the exhaustion: %s in %.2f s"
+                    ok(st in (200, 503) and secs < 3.5, "%s during the exhaustion: %s in %.2f s"
                        % (path, st, secs))
                 else:
-                    ok(st in (200, 404) and secs < 0.5, "%s unaffected: %s in %.2f s"
+                    # Below the 1 s pool wait: it never queued for a database connection.
+                    ok(st in (200, 404) and secs < 0.9, "%s unaffected: %s in %.2f s"
                        % (path, st, secs))
         finally:
             psql.stdin.write("ROLLBACK;\n")
