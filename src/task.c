@@ -25,6 +25,16 @@ static const struct {
     {"completed", FIELD_COMPLETE},
 };
 
+/* jansson quotes the offending input in its messages ("invalid escape near '"\\ <LF>'"):
+ * control characters (a newline, an escape sequence for a terminal) become '?', so a message
+ * stays one line wherever it is shown or logged. */
+static void make_printable(char *msg)
+{
+    for (unsigned char *p = (unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
 static int fail(char *err, size_t errlen, const char *msg)
 {
     snprintf(err, errlen, "%s", msg);
@@ -114,6 +124,7 @@ int task_decode(const char *body, size_t len, enum task_decode_mode mode, struct
     if (!root) {
         snprintf(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
                  jerr.text);
+        make_printable(err);
         return -1;
     }
     int rc = json_is_object(root) ? decode_object(root, mode, in, err, errlen)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -264,6 +265,91 @@ static void dispatch(struct http_request *req)
     buf_release(&allow);
 }
 
+/* What request_framing_error counts while it walks the headers. */
+struct framing {
+    int content_length, transfer_encoding, host;
+    const char *error;
+};
+
+/* RFC 9110 tchar: the characters of a header name. */
+static bool is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static enum MHD_Result framing_visit(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (key_size == 0)
+        f->error = "empty header name";
+    for (size_t i = 0; i < key_size && !f->error; i++)
+        if (!is_tchar((unsigned char)key[i]))
+            f->error = "invalid character in a header name";
+    for (size_t i = 0; i < value_size && value && !f->error; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            f->error = "invalid character in a header value";
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->content_length++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        if (!value || strcasecmp(value, "chunked") != 0)
+            f->error = "unsupported Transfer-Encoding";
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        f->host++;
+    return f->error ? MHD_NO : MHD_YES;
+}
+
+/*
+ * Refuses what a proxy in front of us could frame differently from us (request smuggling):
+ * Content-Length together with Transfer-Encoding, either of them twice, a Transfer-Encoding
+ * other than "chunked", more than one Host; and header names that are not tokens or values
+ * with control characters (NUL, which would cut a value short, included). NULL if all is well.
+ */
+static const char *request_framing_error(struct MHD_Connection *conn)
+{
+    struct framing f = {0, 0, 0, NULL};
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_visit, &f);
+    if (f.error)
+        return f.error;
+    if (f.content_length && f.transfer_encoding)
+        return "both Content-Length and Transfer-Encoding";
+    if (f.content_length > 1 || f.transfer_encoding > 1)
+        return "repeated Content-Length or Transfer-Encoding";
+    if (f.host > 1)
+        return "more than one Host header";
+    return NULL;
+}
+
+/* A path with a control character (from %00..%1F or %7F, or sent raw) is refused. */
+static bool path_is_sane(const char *path)
+{
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/*
+ * libmicrohttpd's own %-decoding, except that a decoded NUL becomes DEL (0x7f) instead of
+ * silently ending the string ("/app.js%00.png" would otherwise arrive as "/app.js"), so that
+ * path_is_sane sees and refuses it.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    size_t n = MHD_http_unescape(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0')
+            s[i] = 0x7f;
+    return n;
+}
+
 /* The first call for a request: headers are in, the body is not. */
 static enum MHD_Result begin_request(struct http_server *server, struct http_request *req,
                                      struct MHD_Connection *conn, const char *url,
@@ -277,6 +363,15 @@ static enum MHD_Result begin_request(struct http_server *server, struct http_req
         snprintf(req->request_id, sizeof req->request_id, "%s", id);
     else
         request_id_generate(req->request_id);
+
+    const char *bad = request_framing_error(conn);
+    if (bad || !path_is_sane(url)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "bad request: %s", bad ? bad : "control character in the path");
+        http_respond_error(req, MHD_HTTP_BAD_REQUEST, msg);
+        http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+        return send_response(server, req);
+    }
 
     /* Refuse an announced oversized body now if the client waits for "100 Continue" or the body
      * is too large to read and discard. */
@@ -438,12 +533,13 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
     server->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
             MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME,
-        0, NULL, NULL, on_access, server, MHD_OPTION_LISTEN_SOCKET, server->listen_fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK,
-        on_request_start, server, MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server,
-        MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL, MHD_OPTION_END);
+        0, NULL, NULL, on_access, server, MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL,
+        MHD_OPTION_LISTEN_SOCKET, server->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, on_request_start, server,
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server, MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape, NULL, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d", cfg->listen_host,
                  server->port);
@@ -465,13 +561,24 @@ int http_server_port(const struct http_server *server)
     return server->port;
 }
 
+static unsigned open_connections(struct http_server *server)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
+}
+
 int http_server_drain(struct http_server *server, int timeout_s)
 {
     atomic_store(&server->app->draining, true);
     MHD_quiesce_daemon(server->daemon);
     close(server->listen_fd);
     uint64_t deadline = now_ns() + (uint64_t)timeout_s * 1000000000u;
-    while (atomic_load(&server->in_flight) > 0 && now_ns() < deadline) {
+    /* Open connections count too, idle kept-alive ones included: a client (or load balancer)
+     * may be sending its next request on one right now. Each is answered with Connection:
+     * close, so connections go away as they are used, or when their clients close them. */
+    while ((atomic_load(&server->in_flight) > 0 || open_connections(server) > 0) &&
+           now_ns() < deadline) {
         struct timespec pause = {0, 10 * 1000000};
         nanosleep(&pause, NULL);
     }

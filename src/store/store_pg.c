@@ -16,6 +16,7 @@
  * Connection settings go to libpq as keyword/value arrays (never a conninfo string built from
  * config values), and every message that leaves this file is one line with the password masked.
  */
+#include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
@@ -39,6 +40,13 @@
 /* Pauses between reconnect attempts while the database is down. */
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
+/* How long past DbStatementTimeout we wait for an answer before we call the connection dead:
+ * the server ends a statement at its timeout, so silence beyond that means the network or the
+ * server is gone without a word (a dropped route, a frozen host), which TCP alone would only
+ * notice after tcp_user_timeout (10 s) plus a reconnect. */
+#define ANSWER_GRACE_MS 1000
+/* The health check's SELECT 1 gets at most this long, so a load balancer sees 503 in time. */
+#define PING_DEADLINE_MS 2000
 
 /* The Go original's table, column for column, so its databases keep working. */
 #define TASKS_COLUMNS                                                                              \
@@ -104,6 +112,7 @@ struct pg_store {
     struct pg_target target;
     struct pg_params params;
     int pool_timeout_ms;
+    int answer_deadline_ms, ping_deadline_ms; /* see ANSWER_GRACE_MS */
 
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t freed;
@@ -496,6 +505,23 @@ static void pool_put(struct pg_store *s, struct pg_conn *c)
     pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * A statement got no answer in time. The idle connections share its path to the server, so they
+ * are most likely silent too: drop them, and mark the database down so that one caller at a time
+ * probes it (conn_ready) while every other caller gets STORE_UNAVAILABLE at once instead of
+ * waiting out its own deadline.
+ */
+static void pool_mark_unreachable(struct pg_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    for (int k = 0; k < s->nidle; k++)
+        conn_drop(s->idle[k]);
+    s->down = true;
+    s->backoff_ms = BACKOFF_MIN_MS;
+    s->retry_at = mono_after(BACKOFF_MIN_MS);
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* Binary parameters of one statement; a NULL value is SQL NULL. */
 struct pg_args {
     const char *values[4];
@@ -534,6 +560,49 @@ static void args_text(struct pg_args *a, int i, const char *s, size_t len)
     a->formats[i] = 1;
 }
 
+/* Milliseconds until t (0 if it has passed). */
+static int mono_left_ms(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms =
+        (long long)(t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
+    return ms > 0 ? (int)(ms > INT32_MAX ? INT32_MAX : ms) : 0;
+}
+
+/*
+ * PQexecPrepared with a deadline: sends the statement and waits for its result at most
+ * deadline_ms. On time-out returns NULL with *timed_out set (the connection must be dropped: a
+ * result may still arrive on it). Otherwise returns the result as PQexecPrepared would (NULL or
+ * an error result if the connection broke).
+ */
+static PGresult *exec_bounded(struct pg_conn *c, enum stmt i, const struct pg_args *args,
+                              int deadline_ms, bool *timed_out)
+{
+    *timed_out = false;
+    if (!PQsendQueryPrepared(c->pg, stmts[i].name, stmts[i].nparams, args->values, args->lengths,
+                             args->formats, 1))
+        return NULL;
+    struct timespec deadline = mono_after(deadline_ms);
+    while (PQisBusy(c->pg)) {
+        int left = mono_left_ms(&deadline);
+        if (left == 0) {
+            *timed_out = true;
+            return NULL;
+        }
+        struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
+        int rc = poll(&pfd, 1, left);
+        if (rc < 0 && errno != EINTR)
+            break;
+        if (rc > 0 && !PQconsumeInput(c->pg))
+            break; /* the connection broke: PQgetResult reports it */
+    }
+    PGresult *res = PQgetResult(c->pg), *extra;
+    while ((extra = PQgetResult(c->pg)))
+        PQclear(extra);
+    return res;
+}
+
 /*
  * Runs statement i with args on a pooled connection. On STORE_OK *out is the result (the caller
  * clears it) and the connection is already back in the pool. Reads (retry_read) whose connection
@@ -556,11 +625,23 @@ static enum store_status run(struct pg_store *s, enum stmt i, const struct pg_ar
         if (st != STORE_OK)
             break;
         PGresult *res = NULL;
+        bool timed_out = false;
         if ((c->prepared & (1u << i)) || conn_prepare(c, i, &res)) {
             if (args->sent && attempt == 0)
                 args->sent(args->sent_arg);
-            res = PQexecPrepared(c->pg, stmts[i].name, stmts[i].nparams, args->values,
-                                 args->lengths, args->formats, 1);
+            res = exec_bounded(c, i, args,
+                               i == STMT_PING ? s->ping_deadline_ms : s->answer_deadline_ms,
+                               &timed_out);
+        }
+        if (timed_out) {
+            log_error("no answer from PostgreSQL at %s:%d within %d ms during %s: connection "
+                      "dropped, the database is treated as unreachable",
+                      s->target.host, s->target.port,
+                      i == STMT_PING ? s->ping_deadline_ms : s->answer_deadline_ms, stmts[i].name);
+            conn_drop(c);
+            pool_mark_unreachable(s);
+            st = STORE_UNAVAILABLE;
+            break;
         }
         ExecStatusType rs = PQresultStatus(res);
         if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
@@ -755,6 +836,9 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
     snprintf(options, sizeof options, "-c statement_timeout=%d", cfg->db_statement_timeout);
     params_init(&s->params, &s->target, s->target.dbname, options);
     s->pool_timeout_ms = cfg->db_pool_timeout > 0 ? cfg->db_pool_timeout : 0;
+    s->answer_deadline_ms = cfg->db_statement_timeout + ANSWER_GRACE_MS;
+    s->ping_deadline_ms =
+        s->answer_deadline_ms < PING_DEADLINE_MS ? s->answer_deadline_ms : PING_DEADLINE_MS;
 
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Bad input over raw sockets (beyond tests/api/tasks.t and cli.t): malformed request lines and
+headers, request smuggling, oversized parts, path traversal, odd ids and methods, JSON edge
+cases, bad VTT_* values. Each is answered 4xx (or, where libmicrohttpd's parser gives up on
+the bytes, the connection is closed without an answer): never a 500, never a crash, never a
+hang, and the server is healthy afterwards. A smuggled request is never executed."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import diag, done, is_, ok  # noqa: E402
+from tca import App, free_port, run  # noqa: E402
+
+BODY = b'{"title":"a"}'
+POST = b"POST /api/task/ HTTP/1.1\r\nHost: x\r\n"
+SMUGGLED = b"GET /api/task/1/ HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def exchange(app, data, timeout=5.0):
+    """Sends data, shuts the write side, reads until close. Returns (statuses, raw, seconds);
+    raw ends in b'<HANG>' if the server neither answered nor closed within timeout."""
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", app.port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered early and closed; read what it said
+        time.sleep(0.005)  # let the server read before the FIN (see tests/fuzz/fuzz_http.c)
+        try:
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        raw = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                raw += chunk
+        except socket.timeout:
+            if not raw:
+                raw = b"<HANG>"
+        except ConnectionResetError:
+            pass
+    statuses = [int(line.split(b" ")[1]) for line in raw.split(b"\r\n")
+                if line.startswith(b"HTTP/1.") and len(line.split(b" ")) > 1
+                and line.split(b" ")[1].isdigit()]
+    return statuses, raw, time.monotonic() - start
+
+
+def healthy(app):
+    try:
+        return app.request("GET", "/healthcheck/", timeout=5)[0] == 200
+    except OSError:
+        return False
+
+
+def check(app, name, data, allowed, allow_silent=False):
+    statuses, raw, secs = exchange(app, data)
+    good = raw != b"<HANG>" and all(400 <= s < 500 or s in allowed for s in statuses) and \
+        (statuses or allow_silent) and not any(s >= 500 and s not in allowed for s in statuses)
+    if not ok(good, "%s -> %s%s" % (name, statuses or "closed, no answer", "" if good else " !")):
+        diag("reply: %r" % raw[:300])
+    return statuses, raw
+
+
+with tempfile.TemporaryDirectory() as d:
+    canary = "canary-" + os.urandom(6).hex()
+    conf = '"DbName" = "%s"\n' % canary
+    with App(conf_toml=conf) as app:
+        # --- malformed request lines: 4xx (505 only for an unsupported HTTP version) ---
+        for name, req, silent in [
+            ("HTTP/0.9 request line", b"GET /\r\n\r\n", False),
+            ("no path", b"GET HTTP/1.1\r\nHost: x\r\n\r\n", False),
+            ("extra token", b"GET / HTTP/1.1 x\r\nHost: x\r\n\r\n", False),
+            ("bad version token", b"GET / HTTP/1.1x\r\nHost: x\r\n\r\n", False),
+            ("garbage", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(64) + b"\r\n\r\n",
+             True),
+            ("space inside the URL", b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n", True),
+            ("tabs as separators", b"GET\t/\tHTTP/1.1\r\nHost: x\r\n\r\n", True),
+            ("CR line ends", b"GET / HTTP/1.1\rHost: x\r\r", True),
+            ("control character in the path", b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", False),
+            ("HTTP/1.1 without Host", b"GET / HTTP/1.1\r\n\r\n", False),
+            ("two Host headers", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", False),
+            ("header without a colon", b"GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n", False),
+            ("header name with '('", b"GET / HTTP/1.1\r\nHost: x\r\nX(y): v\r\n\r\n", False),
+            ("space before the colon", b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", False),
+            ("first header line folded", b"GET / HTTP/1.1\r\n Host: x\r\n\r\n", False),
+            ("lower-case method", b"get / HTTP/1.1\r\nHost: x\r\n\r\n", False),
+            ("5,000-byte method", b"A" * 5000 + b" / HTTP/1.1\r\nHost: x\r\n\r\n", False),
+            ("CONNECT", b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", False),
+            ("PROPFIND", b"PROPFIND /api/task/ HTTP/1.1\r\nHost: x\r\n\r\n", False),
+            ("chunk size not hex", POST + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+             False),
+            ("chunk size 2^80", POST + b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n"
+             b"abc\r\n0\r\n\r\n", False),
+        ]:
+            check(app, name, req, allowed=(), allow_silent=silent)
+        for version in (b"HTTP/2.0", b"HTTP/9.9"):
+            check(app, "version " + version.decode(), b"GET / " + version + b"\r\nHost: x\r\n\r\n",
+                  allowed=(505,))
+        for cl in (b"-1", b"+13", b"0x0d", b"13, 13", b"1 3", b"99999999999999999999999"):
+            check(app, "Content-Length: " + cl.decode(), POST + b"Content-Length: " + cl +
+                  b"\r\n\r\n" + BODY, allowed=())
+
+        # --- request smuggling: refused with 400, the hidden request never runs ---
+        for name, req in [
+            ("CL.TE", POST + b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+             % (5 + len(SMUGGLED)) + SMUGGLED),
+            ("TE.CL", POST + b"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n%x\r\n"
+             % (len(SMUGGLED) + 5) + SMUGGLED + b"\r\n0\r\n\r\n"),
+            ("TE.TE (chunked + identity)", POST + b"Transfer-Encoding: chunked\r\n"
+             b"Transfer-Encoding: identity\r\n\r\n0\r\n\r\n" + SMUGGLED),
+            ("TE: chunked, identity", POST + b"Transfer-Encoding: chunked, identity\r\n\r\n"
+             b"0\r\n\r\n" + SMUGGLED),
+            ("TE: xchunked + CL", POST + b"Transfer-Encoding: xchunked\r\nContent-Length: %d\r\n\r\n"
+             % len(BODY) + BODY + SMUGGLED),
+            ("TE with a space before the colon", POST + b"Transfer-Encoding : chunked\r\n\r\n"
+             b"0\r\n\r\n" + SMUGGLED),
+            ("duplicate Content-Length, same value", POST + b"Content-Length: 13\r\n"
+             b"Content-Length: 13\r\n\r\n" + BODY + SMUGGLED),
+            ("duplicate Content-Length, different values", POST + b"Content-Length: 0\r\n"
+             b"Content-Length: %d\r\n\r\n" % (len(BODY) + len(SMUGGLED)) + BODY + SMUGGLED),
+            ("obs-fold hiding Content-Length", POST + b"X-A: b\r\n Content-Length: %d\r\n\r\n"
+             % len(BODY) + BODY + SMUGGLED),
+        ]:
+            statuses, raw = check(app, "smuggling " + name, req, allowed=())
+            ok(statuses[:1] == [400] and b"1st Task" not in raw and len(statuses) == 1,
+               "smuggling %s: one 400, the hidden GET is not answered" % name)
+        before = app.json("GET", "/api/task/")[2]
+        ok(all(t["title"] != "a" for t in before), "no smuggled or refused POST created a task")
+        # obs-fold in an ordinary header: libmicrohttpd replaces it with a space (RFC 9112 5.2).
+        statuses, _ = check(app, "obs-fold in an ordinary header",
+                            b"GET /api/task/ HTTP/1.1\r\nHost: x\r\nX-Foo: a\r\n b\r\n\r\n",
+                            allowed=(200,))
+
+        # --- oversized parts ---
+        check(app, "1,000 headers", b"GET / HTTP/1.1\r\nHost: x\r\n" +
+              b"".join(b"X-H%d: v\r\n" % i for i in range(1000)) + b"\r\n", allowed=())
+        check(app, "one 64 KB header", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 +
+              b"\r\n\r\n", allowed=())
+        start = time.monotonic()
+        with socket.create_connection(("127.0.0.1", app.port), timeout=5) as s:
+            s.sendall(POST + b"Content-Length: 16385\r\nExpect: 100-continue\r\n\r\n")
+            first = s.recv(4096)
+        ok(first.startswith(b"HTTP/1.1 413") and time.monotonic() - start < 2,
+           "Expect: 100-continue one byte over the limit: 413 without waiting for the body")
+        with socket.create_connection(("127.0.0.1", app.port), timeout=5) as s:
+            s.sendall(POST + b"Content-Length: 13\r\nExpect: 100-continue\r\n\r\n")
+            first = s.recv(4096)
+            ok(first.startswith(b"HTTP/1.1 100"), "Expect: 100-continue within the limit: 100")
+            s.sendall(BODY)
+            ok(s.recv(4096).startswith(b"HTTP/1.1 200"), "then the body is read: 200")
+        with socket.create_connection(("127.0.0.1", app.port), timeout=5) as s:
+            s.sendall(POST + b"Content-Length: 2000000\r\n\r\n" + b"x" * 1000)
+            ok(s.recv(4096).startswith(b"HTTP/1.1 413"), "a 2 MB Content-Length: 413 at once")
+
+        # --- path traversal: never a file, never conf.toml ---
+        for path in [b"/js/../conf.toml", b"/../conf.toml", b"/js/%2e%2e/conf.toml",
+                     b"/%2e%2e/%2e%2e/etc/passwd", b"/js/%252e%252e/conf.toml",
+                     b"/js/..%2fconf.toml", b"/js/..%5cconf.toml", b"/js\\..\\conf.toml",
+                     b"/conf.toml", b"/conf.toml%00.js", b"/index.html%00.png",
+                     b"/%c0%ae%c0%ae/conf.toml", b"//conf.toml", b"/./conf.toml",
+                     b"/css/../../../../../../etc/passwd"]:
+            statuses, raw = check(app, "GET " + path.decode(), b"GET " + path +
+                                  b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", allowed=())
+            ok(canary.encode() not in raw and b"root:" not in raw,
+               "GET %s does not leak a file" % path.decode())
+
+        # --- ids ---
+        for method, path, want in [
+            ("GET", "/api/task/2147483647/", 404), ("GET", "/api/task/-2147483648/", 400),
+            ("PUT", "/api/task/-1/", 400), ("PATCH", "/api/task/-1/", 400),
+            ("DELETE", "/api/task/-1/", 400), ("DELETE", "/api/task/0/", 404),
+            ("GET", "/api/task/1e3/", 400), ("GET", "/api/task/0x1/", 400),
+            ("GET", "/api/task/1.0/", 400), ("GET", "/api/task/%20%31/", 400),
+            ("GET", "/api/task/" + "9" * 5000 + "/", 404),
+            ("PATCH", "/api/task/99999999999999999999/", 404),
+        ]:
+            body = {"title": "x"} if method in ("PUT", "PATCH") else None
+            status = app.json(method, path, body)[0]
+            is_(status, want, "%s %s is %d" % (method, path[:40], want))
+
+        # --- JSON edge cases (tasks.t has the common ones) ---
+        for raw_body, what in [
+            (b"null", "null"), (b"{}", "empty object"), (b'{"title":"x","priority":1e400}',
+                                                        "priority 1e400"),
+            (b'{"title":"\\ud800"}', "lone surrogate escape"),
+            (b'{"title":"\xc0\xaf"}', "overlong UTF-8"), (b'{"title":"\xed\xa0\x80"}',
+                                                          "UTF-8 surrogate"),
+            (b"\xef\xbb\xbf{\"title\":\"x\"}", "UTF-8 BOM"), (b"\xff\xfe{\x00}\x00", "UTF-16"),
+            (b'{"' + b"k" * 15000 + b'":1}', "a 15 KB key, no title"),
+            (b"{" + b",".join(b'"k%d":%d' % (i, i) for i in range(1000)) + b"}",
+             "1,000 keys, no title"),
+            (b'{"\\\\ \\\n\x00}', "control characters in the echoed input (fuzz_task finding)"),
+            (b'{"title":{"title":"x"}}', "title an object"), (b'{"title":["x"]}', "title an array"),
+            (b'{"title":"x","complete":1}', "complete 1"), (b'{"title":"x","priority":true}',
+                                                            "priority true"),
+        ]:
+            status, hdrs, data = app.request("POST", "/api/task/", raw_body)
+            try:
+                doc = json.loads(data.decode("utf-8"))
+                line = isinstance(doc, dict) and "\n" not in doc.get("error", "\n")
+            except ValueError:
+                line = False
+            ok(status == 400 and line, "JSON %s: 400 with a one-line JSON error (%s)" % (what, status))
+
+        ok(healthy(app), "healthy after all of the above")
+        ok(app.proc.poll() is None, "the server never exited")
+        records = [r for r in app.log_records() if isinstance(r, dict)]
+        ok(not any(r.get("status", 0) >= 500 and r.get("status") != 505 for r in records),
+           "no 5xx in the access log")
+        is_(app.stop(), 0, "SIGTERM: exit 0")
+
+
+# --- bad VTT_* values and conf.toml (cli.t has the first few): exit != 0, no socket ---
+def refused(env, conf=None, want=""):
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        if conf is not None:
+            with open(os.path.join(d, "conf.toml"), "wb") as f:
+                f.write(conf)
+        full = {"VTT_DBTYPE": "sqlite", "VTT_DBPATH": os.path.join(d, "t.db"),
+                "VTT_LISTENPORT": str(port)}
+        full.update(env)
+        with socket.socket() as s:
+            try:
+                r = run(["serve"], env=full, cwd=d, timeout=10)
+            except subprocess.TimeoutExpired as e:  # it started serving (run() killed it)
+                return False, e
+            listening = s.connect_ex(("127.0.0.1", port)) == 0
+        good = r.returncode != 0 and want in r.stderr and not listening and \
+            0 < len(r.stderr.strip().splitlines()) <= 2
+        return good, r
+
+
+for env, conf, want in [
+    ({"VTT_LISTENPORT": "-1"}, None, "ListenPort"),
+    ({"VTT_LISTENPORT": "3000abc"}, None, "ListenPort"),
+    ({"VTT_LISTENPORT": "99999999999999999999"}, None, "ListenPort"),
+    ({"VTT_DBPORT": "0"}, None, "DbPort"),
+    ({"VTT_DBPOOLSIZE": "100000"}, None, "DbPoolSize"),
+    ({"VTT_THREADS": "-1"}, None, "Threads"),
+    ({"VTT_MAXBODYBYTES": "1"}, None, "MaxBodyBytes"),
+    ({"VTT_LOGLEVEL": "loud"}, None, "LogLevel"),
+    ({"VTT_DEBUGENDPOINT": "maybe"}, None, "DebugEndpoint"),
+    ({"VTT_DBSSLMODE": "sometimes"}, None, "DbSslMode"),
+    ({"VTT_LISTENHOST": "no.such.host.invalid"}, None, "ListenHost"),
+    ({}, b'"DbPort" = "5432\n', "conf.toml:1"),
+    ({}, b"\x00\x01\x02binary\xff\xfe", "conf.toml"),
+    ({}, b'"ListenPort" = "80"\n"ListenPort" = "81"\n', "conf.toml:2"),
+    ({"VTT_DBTYPE": ""}, b'"DbType" = "oracle"\n', "DbType"),
+]:
+    good, r = refused(env, conf, want)
+    what = ", ".join("%s=%s" % kv for kv in env.items()) or "conf.toml %r" % conf[:30]
+    if not ok(good, "refused before listening, message names %s: %s" % (want, what)):
+        diag("exit %s, stderr %r" % (getattr(r, "returncode", "timeout"), r.stderr))
+
+done()
