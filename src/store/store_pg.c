@@ -853,16 +853,19 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
     for (int i = s->nconns - 1; i >= 0; i--)
         s->idle[s->nidle++] = &s->conns[i];
 
-    /* One connection now, the one on top of the idle stack, so that the first request does not
-     * pay for it and a wrong setting shows in the log at once; the others are made when first
-     * used (conn_ready), which keeps start-up to one connect (ADR 0009). If the database is not
-     * up yet, the store still opens: the first caller tries again, and /healthcheck/ says 503
-     * meanwhile. */
-    char msg[STORE_ERRMSG_MAX];
-    if (!conn_connect(s, s->idle[s->nidle - 1], msg, sizeof msg)) {
-        log_warn("%s (will retry when needed)", msg);
-        s->down = true;
-        s->retry_at = mono_after(0);
+    /* Connect every pooled connection now, so that no request pays for a connect and a dead or
+     * silent database is known as one (the down flag and its back-off) rather than found again
+     * by each caller that picks a never-connected slot (tests/reliability/faults_pg.t). If the
+     * database is not up yet, the store still opens: the first caller tries again, and
+     * /healthcheck/ says 503 meanwhile. */
+    for (int i = 0; i < s->nconns; i++) {
+        char msg[STORE_ERRMSG_MAX];
+        if (!conn_connect(s, &s->conns[i], msg, sizeof msg)) {
+            log_warn("%s (will retry when needed)", msg);
+            s->down = true;
+            s->retry_at = mono_after(0);
+            break;
+        }
     }
     *out = &s->base;
     return STORE_OK;
