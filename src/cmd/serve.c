@@ -43,7 +43,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
     /* Concurrent GET lists share one query on PostgreSQL, one in flight at a time; SQLite
      * reads are cheaper than the hand-over (ADR 0007). */
-    app.lists = cfg->db_type == DB_POSTGRES ? task_lists_new(1) : NULL;
+    app.lists = cfg->db_type == DB_POSTGRES ? task_lists_new(1, cfg->db_pool_timeout) : NULL;
     struct http_server *server = http_server_start(&app, err, sizeof err);
     if (!server) {
         log_error("%s", err);

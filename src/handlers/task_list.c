@@ -5,8 +5,9 @@
  * it (its connection is suspended, so its worker thread goes on serving others) and gets the
  * same bytes as every other member, rendered once. The first request of a batch leads it: it
  * waits until fewer than max_in_flight list queries are running (while it waits, the batch
- * fills), then runs the query; the store calls back just before sending it, and that call
- * closes the batch. A request arriving after that starts the next batch.
+ * fills; it stops waiting after max_wait_ms, so a stalled query cannot chain the waits of the
+ * batches behind it), then runs the query; the store calls back just before sending it, and that
+ * call closes the batch. A request arriving after that starts the next batch.
  *
  * Reads stay linearizable: every member of a batch arrived before its query was sent, so the
  * result reflects every write acknowledged before any member started — on this instance or on
@@ -15,6 +16,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "app.h"
 #include "handlers/handlers.h"
@@ -32,15 +34,35 @@ struct task_lists {
     struct list_batch *open; /* the batch whose query is not sent yet, or NULL */
     int in_flight;           /* batches past their wait for a slot */
     int max_in_flight;
+    int max_wait_ms;
 };
 
-struct task_lists *task_lists_new(int max_in_flight)
+struct task_lists *task_lists_new(int max_in_flight, int max_wait_ms)
 {
     struct task_lists *lists = xcalloc(1, sizeof *lists);
     pthread_mutex_init(&lists->lock, NULL);
-    pthread_cond_init(&lists->slot_free, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&lists->slot_free, &attr);
+    pthread_condattr_destroy(&attr);
     lists->max_in_flight = max_in_flight > 0 ? max_in_flight : 1;
+    lists->max_wait_ms = max_wait_ms;
     return lists;
+}
+
+/* A monotonic deadline ms from now. */
+static struct timespec deadline_after(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
 }
 
 void task_lists_free(struct task_lists *lists)
@@ -122,7 +144,7 @@ void task_list_handler(struct http_request *req)
     if (batch) { /* join; the leader answers and resumes us */
         if (batch->n == batch->cap) {
             batch->cap = batch->cap ? 2 * batch->cap : 8;
-            batch->members = xrealloc(batch->members, batch->cap * sizeof *batch->members);
+            batch->members = xrealloc(batch->members, batch->cap * sizeof(struct http_request *));
         }
         batch->members[batch->n++] = req;
         http_suspend(req); /* under the lock: the leader cannot resume us before this */
@@ -131,8 +153,10 @@ void task_list_handler(struct http_request *req)
     }
     batch = xcalloc(1, sizeof *batch);
     lists->open = batch;
-    while (lists->in_flight >= lists->max_in_flight)
-        pthread_cond_wait(&lists->slot_free, &lists->lock); /* the batch fills meanwhile */
+    struct timespec deadline = deadline_after(lists->max_wait_ms);
+    while (lists->in_flight >= lists->max_in_flight) /* the batch fills meanwhile */
+        if (pthread_cond_timedwait(&lists->slot_free, &lists->lock, &deadline) != 0)
+            break; /* the query in flight is stalled: run alongside it */
     lists->in_flight++;
     pthread_mutex_unlock(&lists->lock);
 

@@ -370,17 +370,21 @@ static bool conn_prepare(struct pg_conn *c, enum stmt i, PGresult **failed)
 }
 
 /*
- * Connects c and prepares every statement. A statement that does not prepare for a reason other
- * than a lost connection (table tasks missing because `migrate` has not run yet) stays
- * unprepared and is prepared again when first used, where its error is reported.
+ * Connects c and, with prepare_all, prepares every statement. A statement that does not prepare
+ * for a reason other than a lost connection (table tasks missing because `migrate` has not run
+ * yet) stays unprepared and is prepared again when first used, where its error is reported.
+ * Connections made on use (conn_ready) prepare each statement when they first run it: preparing
+ * a statement on tasks waits for a lock on it, and a health check must not wait for six of
+ * those behind a LOCK TABLE.
  */
-static bool conn_connect(struct pg_store *s, struct pg_conn *c, char *err, size_t errlen)
+static bool conn_connect(struct pg_store *s, struct pg_conn *c, bool prepare_all, char *err,
+                         size_t errlen)
 {
     c->pg = pg_connect(&s->target, &s->params, err, errlen);
     if (!c->pg)
         return false;
     c->prepared = 0;
-    for (int i = 0; i < STMT_COUNT; i++) {
+    for (int i = 0; prepare_all && i < STMT_COUNT; i++) {
         PGresult *res;
         if (conn_prepare(c, (enum stmt)i, &res))
             continue;
@@ -447,7 +451,7 @@ static enum store_status conn_ready(struct pg_store *s, struct pg_conn *c)
     pthread_mutex_unlock(&s->lock);
 
     char err[STORE_ERRMSG_MAX];
-    bool connected = conn_connect(s, c, err, sizeof err);
+    bool connected = conn_connect(s, c, false, err, sizeof err);
 
     pthread_mutex_lock(&s->lock);
     bool was_down = s->down;
@@ -860,7 +864,7 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
      * /healthcheck/ says 503 meanwhile. */
     for (int i = 0; i < s->nconns; i++) {
         char msg[STORE_ERRMSG_MAX];
-        if (!conn_connect(s, &s->conns[i], msg, sizeof msg)) {
+        if (!conn_connect(s, &s->conns[i], true, msg, sizeof msg)) {
             log_warn("%s (will retry when needed)", msg);
             s->down = true;
             s->retry_at = mono_after(0);
