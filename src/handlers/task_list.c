@@ -21,6 +21,7 @@
 #include "app.h"
 #include "handlers/handlers.h"
 #include "task.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 struct list_batch {
@@ -49,20 +50,6 @@ struct task_lists *task_lists_new(int max_in_flight, int max_wait_ms)
     lists->max_in_flight = max_in_flight > 0 ? max_in_flight : 1;
     lists->max_wait_ms = max_wait_ms;
     return lists;
-}
-
-/* A monotonic deadline ms from now. */
-static struct timespec deadline_after(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
 }
 
 void task_lists_free(struct task_lists *lists)
@@ -153,7 +140,7 @@ void task_list_handler(struct http_request *req)
     }
     batch = xcalloc(1, sizeof *batch);
     lists->open = batch;
-    struct timespec deadline = deadline_after(lists->max_wait_ms);
+    struct timespec deadline = clock_deadline_ms(lists->max_wait_ms);
     while (lists->in_flight >= lists->max_in_flight) /* the batch fills meanwhile */
         if (pthread_cond_timedwait(&lists->slot_free, &lists->lock, &deadline) != 0)
             break; /* the query in flight is stalled: run alongside it */

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 /* Idle keep-alive connections are closed after this long. Longer than an AWS ALB's default
@@ -73,13 +74,6 @@ static const struct {
     {"Cross-Origin-Resource-Policy", "same-origin"},
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* An incoming X-Request-Id is kept if it is 1..64 characters of [A-Za-z0-9._:-]. */
 static bool request_id_is_sane(const char *id)
 {
@@ -100,7 +94,7 @@ static void request_id_generate(char out[17])
 {
     static _Thread_local uint64_t state;
     if (state == 0 && getrandom(&state, sizeof state, 0) != sizeof state)
-        state = now_ns() ^ (uint64_t)(uintptr_t)&state;
+        state = clock_now_ns() ^ (uint64_t)(uintptr_t)&state;
     state |= 1;
     /* xorshift64* */
     state ^= state >> 12;
@@ -117,7 +111,7 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
     (void)conn;
     struct http_request *req = xcalloc(1, sizeof *req);
     req->app = server->app;
-    req->start_ns = now_ns();
+    req->start_ns = clock_now_ns();
     req->route_index = -1;
     atomic_fetch_add(&server->in_flight, 1);
     metrics_request_started();
@@ -144,7 +138,7 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
         return;
     *con_cls = NULL;
     if (req->path) {
-        long long us = (long long)((now_ns() - req->start_ns) / 1000);
+        long long us = (long long)((clock_now_ns() - req->start_ns) / 1000);
         size_t bytes = req->out_static ? req->out_static_len : req->out.len;
         const struct log_field fields[] = {
             {"method", req->method < HTTP_METHOD_COUNT ? http_method_names[req->method] : "OTHER",
@@ -161,7 +155,7 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
         log_set_request_id(NULL);
     }
     if (!req->counted) /* no response was queued: the client went away */
-        metrics_request_done(req->route_index, req->method, 0, now_ns() - req->start_ns);
+        metrics_request_done(req->route_index, req->method, 0, clock_now_ns() - req->start_ns);
     request_free(req);
     atomic_fetch_sub(&server->in_flight, 1);
 }
@@ -219,7 +213,8 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
     enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
     /* Counted when queued, so a client that got its answer also sees it in /metrics. */
-    metrics_request_done(req->route_index, req->method, req->status, now_ns() - req->start_ns);
+    metrics_request_done(req->route_index, req->method, req->status,
+                         clock_now_ns() - req->start_ns);
     req->counted = true;
     return rc;
 }
@@ -573,12 +568,12 @@ int http_server_drain(struct http_server *server, int timeout_s)
     atomic_store(&server->app->draining, true);
     MHD_quiesce_daemon(server->daemon);
     close(server->listen_fd);
-    uint64_t deadline = now_ns() + (uint64_t)timeout_s * 1000000000u;
+    uint64_t deadline = clock_now_ns() + (uint64_t)timeout_s * 1000000000u;
     /* Open connections count too, idle kept-alive ones included: a client (or load balancer)
      * may be sending its next request on one right now. Each is answered with Connection:
      * close, so connections go away as they are used, or when their clients close them. */
     while ((atomic_load(&server->in_flight) > 0 || open_connections(server) > 0) &&
-           now_ns() < deadline) {
+           clock_now_ns() < deadline) {
         struct timespec pause = {0, 10 * 1000000};
         nanosleep(&pause, NULL);
     }

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "metrics.h"
 #include "store/store_backend.h"
+#include "util/clock.h"
 
 const char *const store_seed_titles[3] = {"1st Task", "2nd Task", "3rd Task"};
 
@@ -18,17 +19,10 @@ static const struct store_backend *backend_for(const struct config *cfg)
     return cfg->db_type == DB_POSTGRES ? &store_pg_backend : &store_sqlite_backend;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Counts a finished call for /metrics and passes its status through. */
 static enum store_status record(enum store_op op, uint64_t start_ns, enum store_status status)
 {
-    metrics_store_op(op, status, now_ns() - start_ns);
+    metrics_store_op(op, status, clock_now_ns() - start_ns);
     return status;
 }
 
@@ -57,20 +51,20 @@ const char *store_backend_name(const struct store *store)
 
 enum store_status store_ping(struct store *store)
 {
-    uint64_t t = now_ns();
+    uint64_t t = clock_now_ns();
     return record(STORE_OP_PING, t, store->backend->ping(store));
 }
 
 enum store_status store_task_list(struct store *store, task_visit_fn visit, void *ctx)
 {
-    uint64_t t = now_ns();
+    uint64_t t = clock_now_ns();
     return record(STORE_OP_LIST, t, store->backend->task_list(store, NULL, NULL, visit, ctx));
 }
 
 enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, void *arg,
                                        task_visit_fn visit, void *ctx)
 {
-    uint64_t t = now_ns();
+    uint64_t t = clock_now_ns();
     return record(STORE_OP_LIST, t, store->backend->task_list(store, sent, arg, visit, ctx));
 }
 
@@ -78,14 +72,14 @@ enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn 
 {
     if (!id_in_range(id))
         return STORE_NOT_FOUND;
-    uint64_t t = now_ns();
+    uint64_t t = clock_now_ns();
     return record(STORE_OP_GET, t, store->backend->task_get(store, id, visit, ctx));
 }
 
 enum store_status store_task_create(struct store *store, const struct task *in, task_visit_fn visit,
                                     void *ctx)
 {
-    uint64_t t = now_ns();
+    uint64_t t = clock_now_ns();
     return record(STORE_OP_CREATE, t, store->backend->task_create(store, in, visit, ctx));
 }
 
@@ -94,7 +88,7 @@ enum store_status store_task_update(struct store *store, int64_t id, const struc
 {
     if (!id_in_range(id))
         return STORE_NOT_FOUND;
-    uint64_t t = now_ns();
+    uint64_t t = clock_now_ns();
     return record(STORE_OP_UPDATE, t, store->backend->task_update(store, id, patch, visit, ctx));
 }
 
@@ -102,7 +96,7 @@ enum store_status store_task_delete(struct store *store, int64_t id)
 {
     if (!id_in_range(id))
         return STORE_NOT_FOUND;
-    uint64_t t = now_ns();
+    uint64_t t = clock_now_ns();
     return record(STORE_OP_DELETE, t, store->backend->task_delete(store, id));
 }
 

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "store/store_backend.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 /* Type oids from PostgreSQL's catalog/pg_type.h; they are fixed. */
@@ -125,28 +126,6 @@ struct pg_store {
     int backoff_ms;
     struct timespec retry_at; /* no attempt before this while down */
 };
-
-/* ---- time ---- */
-
-static struct timespec mono_after(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
-static bool mono_passed(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
 
 /* ---- messages ---- */
 
@@ -441,7 +420,7 @@ static enum store_status conn_ready(struct pg_store *s, struct pg_conn *c)
     }
 
     pthread_mutex_lock(&s->lock);
-    if (s->down && (s->probing || !mono_passed(&s->retry_at))) {
+    if (s->down && (s->probing || !clock_passed(&s->retry_at))) {
         pthread_mutex_unlock(&s->lock);
         log_debug("PostgreSQL unavailable: waiting before the next connection attempt");
         return STORE_UNAVAILABLE;
@@ -467,7 +446,7 @@ static enum store_status conn_ready(struct pg_store *s, struct pg_conn *c)
         if (s->backoff_ms > BACKOFF_MAX_MS)
             s->backoff_ms = BACKOFF_MAX_MS;
         s->down = true;
-        s->retry_at = mono_after(s->backoff_ms);
+        s->retry_at = clock_deadline_ms(s->backoff_ms);
     }
     int backoff = s->backoff_ms;
     pthread_mutex_unlock(&s->lock);
@@ -483,7 +462,7 @@ static enum store_status conn_ready(struct pg_store *s, struct pg_conn *c)
 
 static struct pg_conn *pool_get(struct pg_store *s)
 {
-    struct timespec deadline = mono_after(s->pool_timeout_ms);
+    struct timespec deadline = clock_deadline_ms(s->pool_timeout_ms);
     struct pg_conn *c = NULL;
 
     pthread_mutex_lock(&s->lock);
@@ -522,7 +501,7 @@ static void pool_mark_unreachable(struct pg_store *s)
         conn_drop(s->idle[k]);
     s->down = true;
     s->backoff_ms = BACKOFF_MIN_MS;
-    s->retry_at = mono_after(BACKOFF_MIN_MS);
+    s->retry_at = clock_deadline_ms(BACKOFF_MIN_MS);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -564,16 +543,6 @@ static void args_text(struct pg_args *a, int i, const char *s, size_t len)
     a->formats[i] = 1;
 }
 
-/* Milliseconds until t (0 if it has passed). */
-static int mono_left_ms(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ms =
-        (long long)(t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
-    return ms > 0 ? (int)(ms > INT32_MAX ? INT32_MAX : ms) : 0;
-}
-
 /*
  * PQexecPrepared with a deadline: sends the statement and waits for its result at most
  * deadline_ms. On time-out returns NULL with *timed_out set (the connection must be dropped: a
@@ -587,9 +556,9 @@ static PGresult *exec_bounded(struct pg_conn *c, enum stmt i, const struct pg_ar
     if (!PQsendQueryPrepared(c->pg, stmts[i].name, stmts[i].nparams, args->values, args->lengths,
                              args->formats, 1))
         return NULL;
-    struct timespec deadline = mono_after(deadline_ms);
+    struct timespec deadline = clock_deadline_ms(deadline_ms);
     while (PQisBusy(c->pg)) {
-        int left = mono_left_ms(&deadline);
+        int left = clock_left_ms(&deadline);
         if (left == 0) {
             *timed_out = true;
             return NULL;
@@ -867,7 +836,7 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
         if (!conn_connect(s, &s->conns[i], true, msg, sizeof msg)) {
             log_warn("%s (will retry when needed)", msg);
             s->down = true;
-            s->retry_at = mono_after(0);
+            s->retry_at = clock_deadline_ms(0);
             break;
         }
     }

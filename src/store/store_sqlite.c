@@ -26,6 +26,7 @@
 #include "log.h"
 #include "store/store_backend.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #define SQLITE_BUSY_TIMEOUT_MS 5000
@@ -297,15 +298,8 @@ static void pool_release(struct conn_pool *p)
 /* A free connection of p, or NULL after timeout_ms (logged). */
 static struct sqlite_conn *pool_acquire(struct conn_pool *p, int timeout_ms)
 {
-    struct timespec deadline;
+    struct timespec deadline = clock_deadline_ms(timeout_ms);
     struct sqlite_conn *c = NULL;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&p->lock);
     for (;;) {
         for (int i = 0; i < p->n && !c; i++)

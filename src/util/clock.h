@@ -1,0 +1,21 @@
+/*
+ * clock.h — the monotonic clock, for durations and deadlines (never the wall clock, which can
+ * jump). Deadlines are CLOCK_MONOTONIC timespecs, usable with pthread_cond_timedwait on a
+ * condition variable whose clock is CLOCK_MONOTONIC.
+ */
+#ifndef CLOCK_H
+#define CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Nanoseconds on the monotonic clock (for durations). */
+uint64_t clock_now_ns(void);
+/* The monotonic time ms milliseconds from now. */
+struct timespec clock_deadline_ms(int ms);
+bool clock_passed(const struct timespec *deadline);
+/* Milliseconds until deadline, 0 once it has passed. */
+int clock_left_ms(const struct timespec *deadline);
+
+#endif
