@@ -543,11 +543,25 @@ static void args_text(struct pg_args *a, int i, const char *s, size_t len)
     a->formats[i] = 1;
 }
 
+/* Whether a result reports success; NULL (no result at all) does not. */
+static bool result_ok(const PGresult *res)
+{
+    ExecStatusType rs = PQresultStatus(res);
+    return rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK;
+}
+
 /*
- * PQexecPrepared with a deadline: sends the statement and waits for its result at most
- * deadline_ms. On time-out returns NULL with *timed_out set (the connection must be dropped: a
- * result may still arrive on it). Otherwise returns the result as PQexecPrepared would (NULL or
- * an error result if the connection broke).
+ * PQexecPrepared with a deadline: sends the statement and reads every result up to the server's
+ * ReadyForQuery, waiting at most deadline_ms in all. On time-out returns NULL with *timed_out set
+ * (the connection must be dropped: a result may still arrive on it).
+ *
+ * Reading to the end is what makes a success mean "committed". The statement runs in an implicit
+ * transaction that commits at the protocol's Sync, after the server has already produced the rows
+ * and CommandComplete: a commit that then fails (a deferred constraint, a serialization failure,
+ * the server killed mid-commit) arrives as an error, or as a broken connection, after a result
+ * that looks successful. So the statement's result is returned only when every result was a
+ * success and the connection is still good; otherwise the first failure is returned, or NULL
+ * when the connection broke without one (PQresultStatus(NULL) is PGRES_FATAL_ERROR).
  */
 static PGresult *exec_bounded(struct pg_conn *c, enum stmt i, const struct pg_args *args,
                               int deadline_ms, bool *timed_out)
@@ -557,23 +571,38 @@ static PGresult *exec_bounded(struct pg_conn *c, enum stmt i, const struct pg_ar
                              args->formats, 1))
         return NULL;
     struct timespec deadline = clock_deadline_ms(deadline_ms);
-    while (PQisBusy(c->pg)) {
-        int left = clock_left_ms(&deadline);
-        if (left == 0) {
-            *timed_out = true;
-            return NULL;
+    PGresult *first = NULL, *failure = NULL, *res;
+    for (;;) {
+        while (PQisBusy(c->pg)) {
+            int left = clock_left_ms(&deadline);
+            if (left == 0) {
+                PQclear(first);
+                PQclear(failure);
+                *timed_out = true;
+                return NULL;
+            }
+            struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
+            int rc = poll(&pfd, 1, left);
+            if (rc < 0 && errno != EINTR)
+                break;
+            if (rc > 0 && !PQconsumeInput(c->pg))
+                break; /* the connection broke: PQgetResult reports it */
         }
-        struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
-        int rc = poll(&pfd, 1, left);
-        if (rc < 0 && errno != EINTR)
+        if (!(res = PQgetResult(c->pg)))
             break;
-        if (rc > 0 && !PQconsumeInput(c->pg))
-            break; /* the connection broke: PQgetResult reports it */
+        if (!first)
+            first = res;
+        else if (!failure && !result_ok(res))
+            failure = res;
+        else
+            PQclear(res);
     }
-    PGresult *res = PQgetResult(c->pg), *extra;
-    while ((extra = PQgetResult(c->pg)))
-        PQclear(extra);
-    return res;
+    if (!failure && !result_ok(first))
+        return first;
+    if (!failure && PQstatus(c->pg) == CONNECTION_OK)
+        return first;
+    PQclear(first);
+    return failure; /* NULL when the connection broke after a success without an error result */
 }
 
 /*
@@ -616,8 +645,7 @@ static enum store_status run(struct pg_store *s, enum stmt i, const struct pg_ar
             st = STORE_UNAVAILABLE;
             break;
         }
-        ExecStatusType rs = PQresultStatus(res);
-        if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+        if (result_ok(res)) {
             *out = res;
             break;
         }
