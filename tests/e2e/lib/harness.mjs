@@ -1,122 +1,26 @@
 /*
  * harness.mjs — the real binary and a real browser for the UI tests.
  *
- * startApp(env) runs `$TCA_BIN serve` with the given VTT_* environment in its own temp dir and
- * waits for /healthcheck/; sqliteEnv() builds that environment for the embedded store, so a
- * PostgreSQL variant only needs another env builder. launchBrowser() starts Debian's chromium
+ * The binary comes from tests/lib/app.mjs (temp dirs, ports, updatedb, serve); startApp() here
+ * waits until /healthcheck/ answers 200. sqliteApp() and managedApp() wrap it for a scenario, so
+ * a PostgreSQL variant only needs another environment. launchBrowser() starts Debian's chromium
  * with a fresh profile. watchPage() records everything a test must not see: a request to
  * another host, a console error, an uncaught exception, a dialog, a CSP violation, an HTTP error.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as tca from '../../lib/app.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const REPO = path.resolve(HERE, '../../..');
-export const BIN = process.env.TCA_BIN || path.join(REPO, 'build/TechChallengeApp');
+export { freePort, HOST, REPO, updatedb } from '../../lib/app.mjs';
 export const CHROMIUM = '/usr/bin/chromium';
-export const HOST = '127.0.0.1';
 
 export function tempDir(prefix) {
-    return fs.mkdtempSync(path.join(os.tmpdir(), `tca-e2e-${prefix}-`));
-}
-
-export function freePort() {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.unref();
-        srv.on('error', reject);
-        srv.listen(0, HOST, () => {
-            const { port } = srv.address();
-            srv.close(() => resolve(port));
-        });
-    });
-}
-
-/* The environment for the embedded store: a database file in `dir`, listening on `port`. */
-export function sqliteEnv(dir, port) {
-    return {
-        VTT_DBTYPE: 'sqlite',
-        VTT_DBPATH: path.join(dir, 'tasks.db'),
-        VTT_LISTENHOST: HOST,
-        VTT_LISTENPORT: String(port),
-    };
-}
-
-function childEnv(env) {
-    /* Only PATH and HOME from outside: a stray VTT_* in the caller's environment must not leak. */
-    return { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
-}
-
-/* `TechChallengeApp updatedb`: recreate the table and seed the three tasks. */
-export function updatedb(env, cwd) {
-    if (!fs.existsSync(BIN)) {
-        throw new Error(`no binary at '${BIN}': run make (or set TCA_BIN)`);
-    }
-    const r = spawnSync(BIN, ['updatedb'], { cwd, env: childEnv(env), encoding: 'utf8',
-        timeout: 30000 });
-    if (r.status !== 0) {
-        throw new Error(`updatedb failed (${r.status ?? r.signal}): ${r.stdout}${r.stderr}`);
-    }
-}
-
-export async function httpGet(url) {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return { status: res.status, headers: res.headers, text: await res.text() };
+    return tca.tempDir(`e2e-${prefix}`);
 }
 
 /* Starts `serve` and resolves once /healthcheck/ answers 200 (bounded: 15 s). */
-export async function startApp(env, cwd) {
-    const proc = spawn(BIN, ['serve'], { cwd, env: childEnv(env),
-        stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    proc.stdout.on('data', (d) => { log += d; });
-    proc.stderr.on('data', (d) => { log += d; });
-    const exited = new Promise((resolve) => proc.on('exit', (code, signal) =>
-        resolve(code ?? signal)));
-    const url = `http://${env.VTT_LISTENHOST}:${env.VTT_LISTENPORT}`;
-    const app = {
-        proc, url, env, cwd, exited,
-        get log() { return log; },
-        async kill(signal = 'SIGKILL') {
-            if (proc.exitCode === null && proc.signalCode === null) {
-                proc.kill(signal);
-            }
-            return exited;
-        },
-        async stop() {
-            if (proc.exitCode !== null || proc.signalCode !== null) {
-                return exited;
-            }
-            proc.kill('SIGTERM');
-            const timer = setTimeout(() => proc.kill('SIGKILL'), 10000);
-            const how = await exited;
-            clearTimeout(timer);
-            return how;
-        },
-    };
-    const deadline = Date.now() + 15000;
-    for (;;) {
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-            throw new Error(`server exited early (${await exited}): ${log}`);
-        }
-        try {
-            if ((await httpGet(`${url}/healthcheck/`)).status === 200) {
-                return app;
-            }
-        } catch (err) {
-            /* not listening yet */
-        }
-        if (Date.now() > deadline) {
-            await app.kill();
-            throw new Error(`server did not become healthy in 15 s: ${log}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-    }
+export function startApp(env, cwd) {
+    return tca.startApp(env, cwd, 'healthy');
 }
 
 /*
@@ -125,8 +29,8 @@ export async function startApp(env, cwd) {
  */
 export async function sqliteApp() {
     const dir = tempDir('sqlite');
-    const env = sqliteEnv(dir, await freePort());
-    updatedb(env, dir);
+    const env = tca.sqliteEnv(dir, await tca.freePort());
+    tca.updatedb(env, dir);
     return managedApp(env, dir, () => fs.rmSync(dir, { recursive: true, force: true }));
 }
 
