@@ -12,12 +12,13 @@
 
 struct config;
 struct store;
-struct task_lists;
+struct batcher;
 
 struct app {
     const struct config *cfg;
     struct store *store;
-    struct task_lists *lists; /* batches of GET /api/task/ (handlers.h), or NULL */
+    struct batcher *lists;   /* batches of GET /api/task/ (task_list.c), or NULL */
+    struct batcher *creates; /* batches of POST /api/task/ (task.c), or NULL */
     time_t started;
     atomic_bool draining; /* SIGTERM received: health says 503, responses say Connection: close */
 };

@@ -18,13 +18,6 @@ extern const size_t app_routes_count;
 
 void task_list_handler(struct http_request *req);
 
-/* Batching of concurrent GET /api/task/ (task_list.c): serve makes one before the server
- * starts and sets app->lists; with app->lists NULL every list runs its own query.
- * max_in_flight bounds the list queries running at once; a new batch waits (and fills) while
- * that many run, for at most max_wait_ms. */
-struct task_lists;
-struct task_lists *task_lists_new(int max_in_flight, int max_wait_ms);
-void task_lists_free(struct task_lists *lists);
 void task_create_handler(struct http_request *req);
 void task_get_handler(struct http_request *req);
 void task_replace_handler(struct http_request *req);

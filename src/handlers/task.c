@@ -1,15 +1,22 @@
 /*
  * task.c — the to-do API: /api/task/{id}/ and POST /api/task/ (the list is task_list.c).
  *
+ * With app->creates set, concurrent POSTs share one INSERT and one commit (handlers/batch.h,
+ * ADR 0010): a POST that arrives while another batch of creates is running waits, suspended,
+ * for the next one. Every 200 still means the task is committed.
+ *
  * Tasks stream from the store straight into the response body (task_encode): one pass, no
  * copies.
  */
 #include <microhttpd.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "app.h"
+#include "handlers/batch.h"
 #include "handlers/handlers.h"
 #include "task.h"
+#include "util/xalloc.h"
 
 void respond_store_error(struct http_request *req, enum store_status status)
 {
@@ -64,18 +71,72 @@ void task_get_handler(struct http_request *req)
         http_respond(req, MHD_HTTP_OK, HTTP_JSON);
 }
 
-void task_create_handler(struct http_request *req)
+static void answer_write(struct http_request *req, enum store_status st)
 {
-    struct task_input in;
-    if (body_task(req, TASK_DECODE_CREATE, &in) != 0)
-        return;
-    enum store_status st =
-        store_task_create(req->app->store, &in.patch.value, write_one, &req->out);
-    task_input_release(&in);
     if (st != STORE_OK)
         respond_store_error(req, st);
     else
         http_respond(req, MHD_HTTP_OK, HTTP_JSON);
+}
+
+/* Writes the k-th new task into the k-th member's response. */
+struct member_writer {
+    struct batch *batch;
+    size_t next;
+};
+
+static int write_member(const struct task *task, void *ctx)
+{
+    struct member_writer *w = ctx;
+    task_encode(&w->batch->members[w->next++].req->out, task);
+    return 0;
+}
+
+/* Inserts the tasks of a batch of POSTs in one statement. If the database refuses that
+ * statement (it rolled back), each task is tried alone, so one bad task fails only itself. */
+static void create_batch(struct http_request *leader, struct batch *batch)
+{
+    struct store *store = leader->app->store;
+    size_t n = batch->n;
+    struct task *tasks = xcalloc(n, sizeof *tasks);
+    for (size_t k = 0; k < n; k++)
+        tasks[k] = ((struct task_input *)batch->members[k].item)->patch.value;
+    struct member_writer w = {batch, 0};
+    enum store_status st = store_task_create_many(store, tasks, n, write_member, &w);
+    batcher_done(leader->app->creates, batch);
+    for (size_t k = 0; k < n; k++) {
+        struct http_request *req = batch->members[k].req;
+        if (st == STORE_ERROR && n > 1)
+            answer_write(req, store_task_create(store, &tasks[k], write_one, &req->out));
+        else
+            answer_write(req, st);
+        task_input_release(batch->members[k].item);
+        free(batch->members[k].item);
+    }
+    free(tasks);
+    batch_release(batch);
+}
+
+void task_create_handler(struct http_request *req)
+{
+    struct task_input *in = xmalloc(sizeof *in);
+    if (body_task(req, TASK_DECODE_CREATE, in) != 0) {
+        free(in);
+        return;
+    }
+    struct batcher *creates = req->app->creates;
+    if (!creates) {
+        answer_write(req,
+                     store_task_create(req->app->store, &in->patch.value, write_one, &req->out));
+        task_input_release(in);
+        free(in);
+        return;
+    }
+    struct batch *batch = batcher_enter(creates, req, in);
+    if (!batch)
+        return;                    /* joined: the leader answers */
+    batcher_close(creates, batch); /* the statement takes the tasks there are now */
+    create_batch(req, batch);
 }
 
 static void update(struct http_request *req, enum task_decode_mode mode)

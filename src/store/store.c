@@ -83,6 +83,15 @@ enum store_status store_task_create(struct store *store, const struct task *in, 
     return record(STORE_OP_CREATE, t, store->backend->task_create(store, in, visit, ctx));
 }
 
+enum store_status store_task_create_many(struct store *store, const struct task *in, size_t n,
+                                         task_visit_fn visit, void *ctx)
+{
+    if (n == 0)
+        return STORE_OK;
+    uint64_t t = clock_now_ns();
+    return record(STORE_OP_CREATE, t, store->backend->task_create_many(store, in, n, visit, ctx));
+}
+
 enum store_status store_task_update(struct store *store, int64_t id, const struct task_patch *patch,
                                     task_visit_fn visit, void *ctx)
 {

@@ -93,6 +93,16 @@ enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn 
 /* Inserts in->title/priority/complete (in->id is ignored) and visits the new row. */
 enum store_status store_task_create(struct store *store, const struct task *in, task_visit_fn visit,
                                     void *ctx);
+/*
+ * Inserts the n tasks of in (their ids are ignored) in one transaction: all of them or none. On
+ * STORE_OK visits each new row once, in the order of in (ids ascend in that order); on failure
+ * visits nothing. STORE_ERROR means the database refused the statement and rolled it back, so
+ * each task may be tried again alone; STORE_UNAVAILABLE means the database is busy or gone and
+ * the outcome may be unknown. Counts as one create in the store's metrics. Used to batch
+ * concurrent POSTs (handlers/task.c).
+ */
+enum store_status store_task_create_many(struct store *store, const struct task *in, size_t n,
+                                         task_visit_fn visit, void *ctx);
 /* Applies patch to task id and visits the row as it is afterwards. */
 enum store_status store_task_update(struct store *store, int64_t id, const struct task_patch *patch,
                                     task_visit_fn visit, void *ctx);

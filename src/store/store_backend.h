@@ -22,6 +22,8 @@ struct store_backend {
     enum store_status (*task_get)(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
     enum store_status (*task_create)(struct store *store, const struct task *in,
                                      task_visit_fn visit, void *ctx);
+    enum store_status (*task_create_many)(struct store *store, const struct task *in, size_t n,
+                                          task_visit_fn visit, void *ctx);
     enum store_status (*task_update)(struct store *store, int64_t id,
                                      const struct task_patch *patch, task_visit_fn visit,
                                      void *ctx);

@@ -34,9 +34,12 @@
 #include "util/xalloc.h"
 
 /* Type oids from PostgreSQL's catalog/pg_type.h; they are fixed. */
-#define OID_BOOL 16
-#define OID_INT4 23
-#define OID_TEXT 25
+#define OID_BOOL       16
+#define OID_INT4       23
+#define OID_TEXT       25
+#define OID_BOOL_ARRAY 1000
+#define OID_INT4_ARRAY 1007
+#define OID_TEXT_ARRAY 1009
 
 /* Pauses between reconnect attempts while the database is down. */
 #define BACKOFF_MIN_MS 50
@@ -56,7 +59,16 @@
 #define TASKS_INDEX     "tasks_priority_id_idx"
 #define TASKS_INDEX_SQL "CREATE INDEX IF NOT EXISTS " TASKS_INDEX " ON tasks (priority, id)"
 
-enum stmt { STMT_PING, STMT_LIST, STMT_GET, STMT_INSERT, STMT_UPDATE, STMT_DELETE, STMT_COUNT };
+enum stmt {
+    STMT_PING,
+    STMT_LIST,
+    STMT_GET,
+    STMT_INSERT,
+    STMT_INSERT_MANY,
+    STMT_UPDATE,
+    STMT_DELETE,
+    STMT_COUNT
+};
 
 static const struct {
     const char *name;
@@ -78,6 +90,14 @@ static const struct {
                      "RETURNING id, completed, priority, title",
                      3,
                      {OID_BOOL, OID_INT4, OID_TEXT}},
+    /* Rows go in, and take their ids, in the order of the arrays. */
+    [STMT_INSERT_MANY] = {"tca_insert_many",
+                          "INSERT INTO tasks (completed, priority, title) SELECT c, p, t "
+                          "FROM unnest($1::boolean[], $2::integer[], $3::text[]) "
+                          "WITH ORDINALITY AS u(c, p, t, n) ORDER BY n "
+                          "RETURNING id, completed, priority, title",
+                          3,
+                          {OID_BOOL_ARRAY, OID_INT4_ARRAY, OID_TEXT_ARRAY}},
     /* A NULL parameter leaves its column as it is: that is how a PATCH's missing fields travel. */
     [STMT_UPDATE] = {"tca_update",
                      "UPDATE tasks SET title = COALESCE($2, title), "
@@ -536,11 +556,35 @@ static void args_bool(struct pg_args *a, int i, int slot, bool v)
     a->formats[i] = 1;
 }
 
-static void args_text(struct pg_args *a, int i, const char *s, size_t len)
+static void args_bytes(struct pg_args *a, int i, const char *s, size_t len)
 {
     a->values[i] = s;
     a->lengths[i] = (int)len;
     a->formats[i] = 1;
+}
+
+/* A one-dimensional array without NULLs of n elements of type elem, in PostgreSQL's binary
+ * format (array_recv): a header, then each element as its length and its bytes. */
+static void put_u32(struct buf *b, uint32_t v)
+{
+    unsigned char be[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                           (unsigned char)(v >> 8), (unsigned char)v};
+    buf_append(b, be, 4);
+}
+
+static void array_begin(struct buf *b, Oid elem, size_t n)
+{
+    put_u32(b, 1); /* dimensions */
+    put_u32(b, 0); /* no NULLs */
+    put_u32(b, elem);
+    put_u32(b, (uint32_t)n);
+    put_u32(b, 1); /* lower bound */
+}
+
+static void array_add(struct buf *b, const void *data, size_t len)
+{
+    put_u32(b, (uint32_t)len);
+    buf_append(b, data, len);
 }
 
 /* Whether a result reports success; NULL (no result at all) does not. */
@@ -694,18 +738,24 @@ static int64_t get_int(const PGresult *res, int row, int col)
     return (int64_t)u;
 }
 
-/* Visits the rows of res (id, completed, priority, title); returns how many there were. */
+/* Row row of res (id, completed, priority, title) as a task; the title stays in res. */
+static struct task row_task(const PGresult *res, int row)
+{
+    return (struct task){
+        .id = get_int(res, row, 0),
+        .complete = PQgetlength(res, row, 1) == 1 && PQgetvalue(res, row, 1)[0] != 0,
+        .priority = (int32_t)get_int(res, row, 2),
+        .title = PQgetvalue(res, row, 3),
+        .title_len = (size_t)PQgetlength(res, row, 3),
+    };
+}
+
+/* Visits the rows of res; returns how many there were. */
 static int visit_rows(const PGresult *res, task_visit_fn visit, void *ctx)
 {
     int n = PQntuples(res);
     for (int row = 0; row < n; row++) {
-        struct task t = {
-            .id = get_int(res, row, 0),
-            .complete = PQgetlength(res, row, 1) == 1 && PQgetvalue(res, row, 1)[0] != 0,
-            .priority = (int32_t)get_int(res, row, 2),
-            .title = PQgetvalue(res, row, 3),
-            .title_len = (size_t)PQgetlength(res, row, 3),
-        };
+        struct task t = row_task(res, row);
         if (visit(&t, ctx) != 0)
             break;
     }
@@ -761,8 +811,67 @@ static enum store_status pg_task_create(struct store *store, const struct task *
     struct pg_args a = {0};
     args_bool(&a, 0, 0, in->complete);
     args_int4(&a, 1, 0, in->priority);
-    args_text(&a, 2, in->title, in->title_len);
+    args_bytes(&a, 2, in->title, in->title_len);
     return run_rows(store, STMT_INSERT, &a, false, false, visit, ctx);
+}
+
+struct row_id {
+    int64_t id;
+    int row;
+};
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = ((const struct row_id *)a)->id, y = ((const struct row_id *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* One INSERT of three arrays. Ids are drawn in insertion order, which is the order of the
+ * arrays, so the k-th smallest id returned is the k-th task of in, whatever order RETURNING
+ * gives the rows in. */
+static enum store_status pg_task_create_many(struct store *store, const struct task *in, size_t n,
+                                             task_visit_fn visit, void *ctx)
+{
+    struct buf completed = BUF_INIT, priority = BUF_INIT, title = BUF_INIT;
+    array_begin(&completed, OID_BOOL, n);
+    array_begin(&priority, OID_INT4, n);
+    array_begin(&title, OID_TEXT, n);
+    for (size_t k = 0; k < n; k++) {
+        unsigned char b = in[k].complete;
+        array_add(&completed, &b, 1);
+        put_u32(&priority, 4);
+        put_u32(&priority, (uint32_t)in[k].priority);
+        array_add(&title, in[k].title, in[k].title_len);
+    }
+    struct pg_args a = {0};
+    args_bytes(&a, 0, completed.data, completed.len);
+    args_bytes(&a, 1, priority.data, priority.len);
+    args_bytes(&a, 2, title.data, title.len);
+
+    PGresult *res;
+    enum store_status st = run((struct pg_store *)store, STMT_INSERT_MANY, &a, false, &res);
+    buf_release(&completed);
+    buf_release(&priority);
+    buf_release(&title);
+    if (st != STORE_OK)
+        return st;
+    int rows = PQntuples(res);
+    if ((size_t)rows != n) { /* cannot happen: INSERT ... SELECT inserts every row or fails */
+        log_error("PostgreSQL tca_insert_many returned %d rows for %zu tasks", rows, n);
+        PQclear(res);
+        return STORE_ERROR;
+    }
+    struct row_id *order = xcalloc(n, sizeof *order);
+    for (int row = 0; row < rows; row++)
+        order[row] = (struct row_id){get_int(res, row, 0), row};
+    qsort(order, n, sizeof *order, by_id);
+    for (size_t k = 0; k < n && visit; k++) {
+        struct task t = row_task(res, order[k].row);
+        visit(&t, ctx);
+    }
+    free(order);
+    PQclear(res);
+    return STORE_OK;
 }
 
 static enum store_status pg_task_update(struct store *store, int64_t id,
@@ -772,7 +881,7 @@ static enum store_status pg_task_update(struct store *store, int64_t id,
     struct pg_args a = {0};
     args_int4(&a, 0, 0, (int32_t)id);
     if (patch->has_title)
-        args_text(&a, 1, patch->value.title, patch->value.title_len);
+        args_bytes(&a, 1, patch->value.title, patch->value.title_len);
     if (patch->has_priority)
         args_int4(&a, 2, 1, patch->value.priority);
     if (patch->has_complete)
@@ -1090,6 +1199,7 @@ const struct store_backend store_pg_backend = {
     .task_list = pg_task_list,
     .task_get = pg_task_get,
     .task_create = pg_task_create,
+    .task_create_many = pg_task_create_many,
     .task_update = pg_task_update,
     .task_delete = pg_task_delete,
     .updatedb = pg_updatedb,

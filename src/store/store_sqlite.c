@@ -554,6 +554,42 @@ static enum store_status sqlite_task_create(struct store *store, const struct ta
     return st;
 }
 
+/* The n inserts run on the writer in one transaction: one commit (one fsync) for all of them. */
+static enum store_status sqlite_task_create_many(struct store *store, const struct task *in,
+                                                 size_t n, task_visit_fn visit, void *ctx)
+{
+    struct sqlite_store *s = (struct sqlite_store *)store;
+    struct sqlite_conn *c = pool_acquire(&s->writer, s->pool_timeout_ms);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    struct task_copy *rows = xcalloc(n, sizeof *rows); /* zeroed: empty title buffers */
+    enum store_status status = STORE_OK;
+    if (exec_sql(c->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+        status = stmt_failed(s, c->db, "begin a transaction");
+    for (size_t k = 0; k < n && status == STORE_OK; k++) {
+        bool found;
+        bind_create(c->stmt[STMT_CREATE], &in[k]);
+        status = run_returning(s, c, c->stmt[STMT_CREATE], "create a task", &rows[k], &found);
+        if (status == STORE_OK && !found) {
+            log_error("sqlite: cannot create a task in '%s': task ids exhausted (2147483647)",
+                      s->path);
+            status = STORE_ERROR;
+        }
+    }
+    if (status == STORE_OK && exec_sql(c->db, "COMMIT") != SQLITE_OK)
+        status = stmt_failed(s, c->db, "commit new tasks");
+    if (status != STORE_OK && !sqlite3_get_autocommit(c->db))
+        exec_sql(c->db, "ROLLBACK");
+    pool_put(&s->writer, c);
+    for (size_t k = 0; k < n; k++) {
+        if (status == STORE_OK && visit)
+            visit(&rows[k].task, ctx);
+        buf_release(&rows[k].title);
+    }
+    free(rows);
+    return status;
+}
+
 struct update_args {
     int64_t id;
     const struct task_patch *patch;
@@ -719,6 +755,7 @@ const struct store_backend store_sqlite_backend = {
     .task_list = sqlite_task_list,
     .task_get = sqlite_task_get,
     .task_create = sqlite_task_create,
+    .task_create_many = sqlite_task_create_many,
     .task_update = sqlite_task_update,
     .task_delete = sqlite_task_delete,
     .updatedb = sqlite_updatedb,

@@ -179,6 +179,55 @@ static void test_create_and_get(struct store *store)
     rows_release(&r);
 }
 
+static void test_create_many(struct store *store)
+{
+    /* Same titles twice, empty and multi-byte ones, quotes and array syntax: every task keeps
+     * its own values and they come back in the order given. */
+    struct task in[] = {
+        {.id = 1, .priority = 3, .complete = false, .title = "batch a", .title_len = 7},
+        {.id = 1,
+         .priority = INT32_MIN,
+         .complete = true,
+         .title = "{\"x\",NULL}",
+         .title_len = 10},
+        {.id = 1, .priority = 0, .complete = false, .title = "", .title_len = 0},
+        {.id = 1, .priority = 3, .complete = false, .title = "batch a", .title_len = 7},
+        {.id = 1,
+         .priority = INT32_MAX,
+         .complete = true,
+         .title = "\xe2\x82\xac'); --",
+         .title_len = 9},
+    };
+    size_t n = sizeof in / sizeof in[0];
+    struct rows r = {0};
+    is_int(store_task_create_many(store, in, n, collect_visit, &r), STORE_OK, "create many");
+    is_int((int)r.n, (int)n, "create many visits each new row once");
+    bool same = r.n == n, ascending = r.n == n;
+    for (size_t k = 0; k < r.n && k < n; k++) {
+        same =
+            same && row_is(&r.v[k], in[k].title, in[k].title_len, in[k].priority, in[k].complete);
+        ascending = ascending && r.v[k].id > 3 && (k == 0 || r.v[k].id > r.v[k - 1].id);
+    }
+    ok(same, "in the order given, with the values given");
+    ok(ascending, "with new ids ascending in that order");
+    bool stored = r.n == n;
+    for (size_t k = 0; k < r.n && stored; k++) {
+        struct rows one = {0};
+        stored = store_task_get(store, r.v[k].id, collect_visit, &one) == STORE_OK && one.n == 1 &&
+                 row_is(&one.v[0], in[k].title, in[k].title_len, in[k].priority, in[k].complete);
+        rows_release(&one);
+    }
+    ok(stored, "every task is stored as returned");
+    for (size_t k = 0; k < r.n; k++)
+        store_task_delete(store, r.v[k].id);
+    rows_reset(&r);
+    is_int(store_task_create_many(store, in, 1, collect_visit, &r), STORE_OK, "create one");
+    ok(r.n == 1 && row_is(&r.v[0], "batch a", 7, 3, false), "as create does");
+    if (r.n == 1)
+        store_task_delete(store, r.v[0].id);
+    rows_release(&r);
+}
+
 static void test_titles_byte_exact(struct store *store)
 {
     static const char *const titles[] = {
@@ -459,6 +508,7 @@ int main(void)
     struct store *store = open_store("store opens");
     test_empty_list_and_stop(store);
     test_create_and_get(store);
+    test_create_many(store);
     test_titles_byte_exact(store);
     test_list_order(store);
     test_update(store);

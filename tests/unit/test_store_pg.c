@@ -620,6 +620,8 @@ static void test_failure_at_commit(void)
     struct task_patch patch = {.has_title = true, .value = {.title = "x", .title_len = 1}};
     enum store_status updated = store_task_update(s, id, &patch, ignore, NULL);
     enum store_status deleted = store_task_delete(s, id);
+    struct task many[2] = {in, in};
+    enum store_status created_many = store_task_create_many(s, many, 2, ignore, NULL);
     char *log = capture_end();
     admin_exec(admin, "DROP TRIGGER fail_at_commit ON tasks");
     admin_exec(admin, "DROP FUNCTION fail_at_commit()");
@@ -627,6 +629,7 @@ static void test_failure_at_commit(void)
     is_int(created, STORE_UNAVAILABLE, "a create whose commit fails is not acknowledged");
     is_int(updated, STORE_UNAVAILABLE, "nor an update");
     is_int(deleted, STORE_UNAVAILABLE, "nor a delete");
+    is_int(created_many, STORE_UNAVAILABLE, "nor a batch of creates");
     ok(strstr(log, "refused at commit") != NULL, "the log says why");
     free(log);
     is_int(admin_number(admin, "SELECT count(*) FROM tasks WHERE title = 'rolled back at commit'"),
