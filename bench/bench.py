@@ -689,7 +689,9 @@ HEADER = """# Benchmarks
 TechChallengeApp against what it stands on, side by side: pgbench running the app's own SQL and
 nginx serving the app's own response bytes, at the same concurrency, in the same run. The
 decisions these numbers drove are ADRs 0006 (this harness), 0007 (concurrent GET lists share one
-query), 0008 (buffered access log) and 0009 (start-up and memory)."""
+query), 0008 (buffered access log), 0009 (start-up and memory) and 0010 (concurrent POSTs share
+one INSERT and one commit); ADR 0011 says why the targets marked "not met" are, with numbers,
+and what design would reach them."""
 REPRODUCE = """`make bench` (about 20 minutes; installs wrk, nginx and gnuplot through
 `bench/bootstrap.sh`, starts a throwaway PostgreSQL cluster with fsync on and its own datasets,
 and writes this file and the plot). `make bench-quick` runs a subset at c=64 in about

@@ -567,8 +567,6 @@ static void args_bytes(struct pg_args *a, int i, const char *s, size_t len)
     a->formats[i] = 1;
 }
 
-/* A one-dimensional array without NULLs of n elements of type elem, in PostgreSQL's binary
- * format (array_recv): a header, then each element as its length and its bytes. */
 static void put_u32(struct buf *b, uint32_t v)
 {
     unsigned char be[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
@@ -576,6 +574,8 @@ static void put_u32(struct buf *b, uint32_t v)
     buf_append(b, be, 4);
 }
 
+/* A one-dimensional array without NULLs of n elements of type elem, in PostgreSQL's binary
+ * format (array_recv): this header, then each element as its length and its bytes. */
 static void array_begin(struct buf *b, Oid elem, size_t n)
 {
     put_u32(b, 1); /* dimensions */
@@ -860,10 +860,12 @@ static enum store_status pg_task_create_many(struct store *store, const struct t
     if (st != STORE_OK)
         return st;
     int rows = PQntuples(res);
-    if ((size_t)rows != n) { /* cannot happen: INSERT ... SELECT inserts every row or fails */
-        log_error("PostgreSQL tca_insert_many returned %d rows for %zu tasks", rows, n);
+    if ((size_t)rows != n) {
+        /* Only a trigger of the operator's that skips rows could do this. Which tasks went in is
+         * unknown, so none may be tried again: unavailable, not refused. */
+        log_error("PostgreSQL tca_insert_many stored %d rows for %zu tasks", rows, n);
         PQclear(res);
-        return STORE_ERROR;
+        return STORE_UNAVAILABLE;
     }
     struct row_id *order = xcalloc(n, sizeof *order);
     for (int row = 0; row < rows; row++)
