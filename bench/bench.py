@@ -689,8 +689,8 @@ HEADER = """# Benchmarks
 TechChallengeApp against what it stands on, side by side: pgbench running the app's own SQL and
 nginx serving the app's own response bytes, at the same concurrency, in the same run. The
 decisions these numbers drove are ADRs 0006 (this harness), 0007 (concurrent GET lists share one
-query), 0008 (buffered access log), 0009 (start-up and memory) and 0010 (concurrent POSTs share
-one INSERT and one commit); ADR 0011 says why the targets marked "not met" are, with numbers,
+query), 0008 (buffered access log), 0009 (start-up and memory), 0010 (concurrent POSTs share
+one INSERT and one commit) and 0012 (concurrent GETs of one task share one query); ADR 0011 says why the targets marked "not met" are, with numbers,
 and what design would reach them."""
 REPRODUCE = """`make bench` (about 20 minutes; installs wrk, nginx and gnuplot through
 `bench/bootstrap.sh`, starts a throwaway PostgreSQL cluster with fsync on and its own datasets,

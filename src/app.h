@@ -18,6 +18,7 @@ struct app {
     const struct config *cfg;
     struct store *store;
     struct batcher *lists;   /* batches of GET /api/task/ (task_list.c), or NULL */
+    struct batcher *gets;    /* batches of GET /api/task/{id}/ (task.c), or NULL */
     struct batcher *creates; /* batches of POST /api/task/ (task.c), or NULL */
     time_t started;
     atomic_bool draining; /* SIGTERM received: health says 503, responses say Connection: close */

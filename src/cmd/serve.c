@@ -21,6 +21,8 @@
 /* Batches of POSTs running at once, and the most tasks one INSERT takes (ADR 0010). */
 #define CREATES_IN_FLIGHT 1
 #define CREATE_BATCH_MAX  128
+/* The most ids one SELECT of single tasks takes. */
+#define GET_BATCH_MAX 256
 
 int cmd_serve(int argc, char **argv, const struct config *cfg)
 {
@@ -46,14 +48,17 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     }
     struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
     /* Concurrent GET lists share one query on PostgreSQL, one in flight at a time; SQLite
-     * reads are cheaper than the hand-over (ADR 0007). Concurrent POSTs share one INSERT and
-     * one commit on both stores (ADR 0010). */
-    app.lists = cfg->db_type == DB_POSTGRES ? batcher_new(1, cfg->db_pool_timeout, 0) : NULL;
+     * reads are cheaper than the hand-over (ADR 0007); so do GETs of one task. Concurrent
+     * POSTs share one INSERT and one commit on both stores (ADR 0010). */
+    bool pg = cfg->db_type == DB_POSTGRES;
+    app.lists = pg ? batcher_new(1, cfg->db_pool_timeout, 0) : NULL;
+    app.gets = pg ? batcher_new(1, cfg->db_pool_timeout, GET_BATCH_MAX) : NULL;
     app.creates = batcher_new(CREATES_IN_FLIGHT, cfg->db_pool_timeout, CREATE_BATCH_MAX);
     struct http_server *server = http_server_start(&app, err, sizeof err);
     if (!server) {
         log_error("%s", err);
         batcher_free(app.creates);
+        batcher_free(app.gets);
         batcher_free(app.lists);
         store_free(store);
         return 1;
@@ -78,6 +83,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         log_warn("%d requests still in flight at the drain deadline were cut off", left);
     store_free(store);
     batcher_free(app.creates);
+    batcher_free(app.gets);
     batcher_free(app.lists);
     log_info("stopped");
     log_buffer_stop();

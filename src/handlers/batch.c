@@ -85,6 +85,12 @@ void batcher_close(struct batcher *b, struct batch *batch)
     pthread_mutex_unlock(&b->lock);
 }
 
+void batcher_close_hook(void *closer)
+{
+    struct batch_closer *c = closer;
+    batcher_close(c->batcher, c->batch);
+}
+
 void batcher_done(struct batcher *b, struct batch *batch)
 {
     pthread_mutex_lock(&b->lock);

@@ -43,6 +43,13 @@ void batcher_free(struct batcher *b);
 struct batch *batcher_enter(struct batcher *b, struct http_request *req, void *item);
 /* No request joins batch any more (it may have closed already). */
 void batcher_close(struct batcher *b, struct batch *batch);
+/* batcher_close as a callback (store_sent_fn's shape), for a store call that reports when its
+ * query goes out: pass batcher_close_hook and a struct batch_closer. */
+struct batch_closer {
+    struct batcher *batcher;
+    struct batch *batch;
+};
+void batcher_close_hook(void *closer);
 /* The leader's round trip is over: closes batch and frees its slot for the next batch. */
 void batcher_done(struct batcher *b, struct batch *batch);
 /* Every member has been answered: resumes all but the leader and frees batch. */

@@ -3,7 +3,8 @@
  *
  * With app->creates set, concurrent POSTs share one INSERT and one commit (handlers/batch.h,
  * ADR 0010): a POST that arrives while another batch of creates is running waits, suspended,
- * for the next one. Every 200 still means the task is committed.
+ * for the next one. Every 200 still means the task is committed. With app->gets set,
+ * concurrent GETs of one task share one SELECT the same way, as the lists do (task_list.c).
  *
  * Tasks stream from the store straight into the response body (task_encode): one pass, no
  * copies.
@@ -59,24 +60,74 @@ static int body_task(struct http_request *req, enum task_decode_mode mode, struc
     return -1;
 }
 
-void task_get_handler(struct http_request *req)
+/* 200 with the task written into req->out, or the store's error. */
+static void answer_ok(struct http_request *req, enum store_status st)
 {
-    int64_t id;
-    if (path_id(req, &id) != 0)
-        return;
-    enum store_status st = store_task_get(req->app->store, id, write_one, &req->out);
     if (st != STORE_OK)
         respond_store_error(req, st);
     else
         http_respond(req, MHD_HTTP_OK, HTTP_JSON);
 }
 
-static void answer_write(struct http_request *req, enum store_status st)
+/* A member of a batch of GETs: the id it asks for, and whether a row for it came back. */
+struct wanted_task {
+    int64_t id;
+    bool found;
+};
+
+/* Writes a row into the response of every member that asked for its id. */
+static int write_wanted(const struct task *task, void *ctx)
 {
-    if (st != STORE_OK)
-        respond_store_error(req, st);
-    else
-        http_respond(req, MHD_HTTP_OK, HTTP_JSON);
+    struct batch *batch = ctx;
+    for (size_t k = 0; k < batch->n; k++) {
+        struct wanted_task *w = batch->members[k].item;
+        if (w->id == task->id && !w->found) {
+            w->found = true;
+            task_encode(&batch->members[k].req->out, task);
+        }
+    }
+    return 0;
+}
+
+/* Reads every task a batch of GETs asks for in one query. The batch closes before its ids are
+ * collected (a member that joined later would ask for an id the query does not hold), and the
+ * query is sent after that, so reads stay linearizable as the lists' do (task_list.c): every
+ * member arrived before the query was sent. */
+static void get_batch(struct http_request *leader, struct batch *batch)
+{
+    struct batcher *gets = leader->app->gets;
+    batcher_close(gets, batch);
+    int64_t *ids = xcalloc(batch->n, sizeof *ids);
+    for (size_t k = 0; k < batch->n; k++)
+        ids[k] = ((struct wanted_task *)batch->members[k].item)->id;
+    enum store_status st =
+        store_task_get_many(leader->app->store, ids, batch->n, write_wanted, batch);
+    batcher_done(gets, batch);
+    for (size_t k = 0; k < batch->n; k++) {
+        struct http_request *req = batch->members[k].req;
+        struct wanted_task *w = batch->members[k].item;
+        answer_ok(req, st == STORE_OK && !w->found ? STORE_NOT_FOUND : st);
+        free(w);
+    }
+    free(ids);
+    batch_release(batch);
+}
+
+void task_get_handler(struct http_request *req)
+{
+    int64_t id;
+    if (path_id(req, &id) != 0)
+        return;
+    struct batcher *gets = req->app->gets;
+    if (!gets) {
+        answer_ok(req, store_task_get(req->app->store, id, write_one, &req->out));
+        return;
+    }
+    struct wanted_task *w = xcalloc(1, sizeof *w);
+    w->id = id;
+    struct batch *batch = batcher_enter(gets, req, w);
+    if (batch)
+        get_batch(req, batch);
 }
 
 /* Writes the k-th new task into the k-th member's response. */
@@ -107,9 +158,9 @@ static void create_batch(struct http_request *leader, struct batch *batch)
     for (size_t k = 0; k < n; k++) {
         struct http_request *req = batch->members[k].req;
         if (st == STORE_ERROR && n > 1)
-            answer_write(req, store_task_create(store, &tasks[k], write_one, &req->out));
+            answer_ok(req, store_task_create(store, &tasks[k], write_one, &req->out));
         else
-            answer_write(req, st);
+            answer_ok(req, st);
         task_input_release(batch->members[k].item);
         free(batch->members[k].item);
     }
@@ -126,8 +177,7 @@ void task_create_handler(struct http_request *req)
     }
     struct batcher *creates = req->app->creates;
     if (!creates) {
-        answer_write(req,
-                     store_task_create(req->app->store, &in->patch.value, write_one, &req->out));
+        answer_ok(req, store_task_create(req->app->store, &in->patch.value, write_one, &req->out));
         task_input_release(in);
         free(in);
         return;
@@ -147,10 +197,7 @@ static void update(struct http_request *req, enum task_decode_mode mode)
         return;
     enum store_status st = store_task_update(req->app->store, id, &in.patch, write_one, &req->out);
     task_input_release(&in);
-    if (st != STORE_OK)
-        respond_store_error(req, st);
-    else
-        http_respond(req, MHD_HTTP_OK, HTTP_JSON);
+    answer_ok(req, st);
 }
 
 void task_replace_handler(struct http_request *req)

@@ -43,18 +43,6 @@ static enum store_status render(struct store *store, store_sent_fn sent, void *a
     return st;
 }
 
-/* The store is about to send the query: later arrivals must not join this batch. */
-struct closing {
-    struct batcher *lists;
-    struct batch *batch;
-};
-
-static void close_batch(void *arg)
-{
-    struct closing *c = arg;
-    batcher_close(c->lists, c->batch);
-}
-
 static void answer(struct http_request *req, enum store_status st, struct http_body *body)
 {
     if (st == STORE_OK)
@@ -83,9 +71,9 @@ void task_list_handler(struct http_request *req)
     if (!batch)
         return; /* joined: the leader answers */
 
-    struct closing closing = {lists, batch};
+    struct batch_closer closer = {lists, batch}; /* later arrivals start the next batch */
     struct buf out = BUF_INIT;
-    enum store_status st = render(req->app->store, close_batch, &closing, &out);
+    enum store_status st = render(req->app->store, batcher_close_hook, &closer, &out);
     batcher_done(lists, batch);
 
     struct http_body *body = http_body_new(&out);

@@ -4,6 +4,7 @@
 #include "store/store.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +12,7 @@
 #include "metrics.h"
 #include "store/store_backend.h"
 #include "util/clock.h"
+#include "util/xalloc.h"
 
 const char *const store_seed_titles[3] = {"1st Task", "2nd Task", "3rd Task"};
 
@@ -74,6 +76,44 @@ enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn 
         return STORE_NOT_FOUND;
     uint64_t t = clock_now_ns();
     return record(STORE_OP_GET, t, store->backend->task_get(store, id, visit, ctx));
+}
+
+/* store_task_get_many for a backend without it: one get per distinct id. */
+static enum store_status get_each(struct store *store, const int64_t *ids, size_t n,
+                                  task_visit_fn visit, void *ctx)
+{
+    for (size_t k = 0; k < n; k++) {
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = ids[j] == ids[k];
+        if (seen)
+            continue;
+        enum store_status st = store->backend->task_get(store, ids[k], visit, ctx);
+        if (st != STORE_OK && st != STORE_NOT_FOUND)
+            return st;
+    }
+    return STORE_OK;
+}
+
+enum store_status store_task_get_many(struct store *store, const int64_t *ids, size_t n,
+                                      task_visit_fn visit, void *ctx)
+{
+    /* Backends see only ids a task can have. */
+    int64_t *valid = xcalloc(n ? n : 1, sizeof *valid);
+    size_t nvalid = 0;
+    for (size_t k = 0; k < n; k++)
+        if (id_in_range(ids[k]))
+            valid[nvalid++] = ids[k];
+    if (nvalid == 0) { /* nothing to ask */
+        free(valid);
+        return STORE_OK;
+    }
+    uint64_t t = clock_now_ns();
+    enum store_status st = store->backend->task_get_many
+                               ? store->backend->task_get_many(store, valid, nvalid, visit, ctx)
+                               : get_each(store, valid, nvalid, visit, ctx);
+    free(valid);
+    return record(STORE_OP_GET, t, st);
 }
 
 enum store_status store_task_create(struct store *store, const struct task *in, task_visit_fn visit,

@@ -90,6 +90,13 @@ enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, 
                                        task_visit_fn visit, void *ctx);
 /* One task, visited once; STORE_NOT_FOUND if there is none with that id. */
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
+/*
+ * The tasks whose ids are among the n ids: each task that exists is visited once, in no
+ * particular order; ids without a task are skipped (not an error). Counts as one get in the
+ * store's metrics. Used to batch concurrent GETs of one task (handlers/task.c).
+ */
+enum store_status store_task_get_many(struct store *store, const int64_t *ids, size_t n,
+                                      task_visit_fn visit, void *ctx);
 /* Inserts in->title/priority/complete (in->id is ignored) and visits the new row. */
 enum store_status store_task_create(struct store *store, const struct task *in, task_visit_fn visit,
                                     void *ctx);

@@ -20,6 +20,9 @@ struct store_backend {
     enum store_status (*task_list)(struct store *store, store_sent_fn sent, void *arg,
                                    task_visit_fn visit, void *ctx);
     enum store_status (*task_get)(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
+    /* Optional: without it, store_task_get_many gets one id at a time. */
+    enum store_status (*task_get_many)(struct store *store, const int64_t *ids, size_t n,
+                                       task_visit_fn visit, void *ctx);
     enum store_status (*task_create)(struct store *store, const struct task *in,
                                      task_visit_fn visit, void *ctx);
     enum store_status (*task_create_many)(struct store *store, const struct task *in, size_t n,

@@ -64,6 +64,7 @@ enum stmt {
     STMT_PING,
     STMT_LIST,
     STMT_GET,
+    STMT_GET_MANY,
     STMT_INSERT,
     STMT_INSERT_MANY,
     STMT_UPDATE,
@@ -86,6 +87,10 @@ static const struct {
                   "SELECT id, completed, priority, title FROM tasks WHERE id = $1",
                   1,
                   {OID_INT4}},
+    [STMT_GET_MANY] = {"tca_get_many",
+                       "SELECT id, completed, priority, title FROM tasks WHERE id = ANY($1)",
+                       1,
+                       {OID_INT4_ARRAY}},
     [STMT_INSERT] = {"tca_insert",
                      "INSERT INTO tasks (completed, priority, title) VALUES ($1, $2, $3) "
                      "RETURNING id, completed, priority, title",
@@ -360,49 +365,16 @@ static void conn_drop(struct pg_conn *c)
     c->prepared = 0;
 }
 
-static bool conn_prepare(struct pg_conn *c, enum stmt i, PGresult **failed)
-{
-    PGresult *res = PQprepare(c->pg, stmts[i].name, stmts[i].sql, stmts[i].nparams, stmts[i].types);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        *failed = res;
-        return false;
-    }
-    PQclear(res);
-    c->prepared |= 1u << i;
-    return true;
-}
-
 /*
- * Connects c and, with prepare_all, prepares every statement. A statement that does not prepare
- * for a reason other than a lost connection (table tasks missing because `migrate` has not run
- * yet) stays unprepared and is prepared again when first used, where its error is reported.
- * Connections made on use (conn_ready) prepare each statement when they first run it: preparing
- * a statement on tasks waits for a lock on it, and a health check must not wait for six of
- * those behind a LOCK TABLE.
+ * Connects c. Statements are prepared on a connection when it first runs them (run): preparing
+ * a statement on tasks waits for a lock on it, so a connection must not wait behind a LOCK TABLE
+ * or a migration for statements nobody asked for yet — least of all the health check's.
  */
-static bool conn_connect(struct pg_store *s, struct pg_conn *c, bool prepare_all, char *err,
-                         size_t errlen)
+static bool conn_connect(struct pg_store *s, struct pg_conn *c, char *err, size_t errlen)
 {
     c->pg = pg_connect(&s->target, &s->params, err, errlen);
-    if (!c->pg)
-        return false;
     c->prepared = 0;
-    for (int i = 0; prepare_all && i < STMT_COUNT; i++) {
-        PGresult *res;
-        if (conn_prepare(c, (enum stmt)i, &res))
-            continue;
-        if (failure_is_lost(c->pg, res)) {
-            char msg[STORE_ERRMSG_MAX];
-            result_message(msg, sizeof msg, c->pg, res, s->target.password);
-            msgf(err, errlen, "lost new connection to PostgreSQL at %s:%d: %s", s->target.host,
-                 s->target.port, msg);
-            PQclear(res);
-            conn_drop(c);
-            return false;
-        }
-        PQclear(res);
-    }
-    return true;
+    return c->pg != NULL;
 }
 
 /*
@@ -454,7 +426,7 @@ static enum store_status conn_ready(struct pg_store *s, struct pg_conn *c)
     pthread_mutex_unlock(&s->lock);
 
     char err[STORE_ERRMSG_MAX];
-    bool connected = conn_connect(s, c, false, err, sizeof err);
+    bool connected = conn_connect(s, c, err, sizeof err);
 
     pthread_mutex_lock(&s->lock);
     bool was_down = s->down;
@@ -599,30 +571,24 @@ static bool result_ok(const PGresult *res)
 }
 
 /*
- * PQexecPrepared with a deadline: sends the statement and reads every result up to the server's
- * ReadyForQuery, waiting at most deadline_ms in all. On time-out returns NULL with *timed_out set
- * (the connection must be dropped: a result may still arrive on it).
+ * Reads every result of what was just sent on c, up to the server's ReadyForQuery, waiting until
+ * deadline at most. On time-out returns NULL with *timed_out set (the connection must be
+ * dropped: a result may still arrive on it).
  *
- * Reading to the end is what makes a success mean "committed". The statement runs in an implicit
- * transaction that commits at the protocol's Sync, after the server has already produced the rows
- * and CommandComplete: a commit that then fails (a deferred constraint, a serialization failure,
- * the server killed mid-commit) arrives as an error, or as a broken connection, after a result
- * that looks successful. So the statement's result is returned only when every result was a
+ * Reading to the end is what makes a success mean "committed". A statement runs in an implicit
+ * transaction that commits at the protocol's Sync, after the server has already produced the
+ * rows and CommandComplete: a commit that then fails (a deferred constraint, a serialization
+ * failure, the server killed mid-commit) arrives as an error, or as a broken connection, after a
+ * result that looks successful. So the first result is returned only when every result was a
  * success and the connection is still good; otherwise the first failure is returned, or NULL
  * when the connection broke without one (PQresultStatus(NULL) is PGRES_FATAL_ERROR).
  */
-static PGresult *exec_bounded(struct pg_conn *c, enum stmt i, const struct pg_args *args,
-                              int deadline_ms, bool *timed_out)
+static PGresult *await_results(struct pg_conn *c, const struct timespec *deadline, bool *timed_out)
 {
-    *timed_out = false;
-    if (!PQsendQueryPrepared(c->pg, stmts[i].name, stmts[i].nparams, args->values, args->lengths,
-                             args->formats, 1))
-        return NULL;
-    struct timespec deadline = clock_deadline_ms(deadline_ms);
     PGresult *first = NULL, *failure = NULL, *res;
     for (;;) {
         while (PQisBusy(c->pg)) {
-            int left = clock_left_ms(&deadline);
+            int left = clock_left_ms(deadline);
             if (left == 0) {
                 PQclear(first);
                 PQclear(failure);
@@ -653,6 +619,33 @@ static PGresult *exec_bounded(struct pg_conn *c, enum stmt i, const struct pg_ar
     return failure; /* NULL when the connection broke after a success without an error result */
 }
 
+/* Prepares statement i on c, if it is not yet: NULL when it is ready, else the failure (or NULL
+ * with *timed_out set). A statement on tasks waits for a lock on the table to prepare. */
+static PGresult *prepare_bounded(struct pg_conn *c, enum stmt i, const struct timespec *deadline,
+                                 bool *timed_out)
+{
+    if (c->prepared & (1u << i))
+        return NULL;
+    if (!PQsendPrepare(c->pg, stmts[i].name, stmts[i].sql, stmts[i].nparams, stmts[i].types))
+        return PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+    PGresult *res = await_results(c, deadline, timed_out);
+    if (!result_ok(res))
+        return res ? res : PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+    PQclear(res);
+    c->prepared |= 1u << i;
+    return NULL;
+}
+
+/* PQexecPrepared with a deadline: the statement's result by await_results' rules. */
+static PGresult *exec_bounded(struct pg_conn *c, enum stmt i, const struct pg_args *args,
+                              const struct timespec *deadline, bool *timed_out)
+{
+    if (!PQsendQueryPrepared(c->pg, stmts[i].name, stmts[i].nparams, args->values, args->lengths,
+                             args->formats, 1))
+        return NULL;
+    return await_results(c, deadline, timed_out);
+}
+
 /*
  * Runs statement i with args on a pooled connection. On STORE_OK *out is the result (the caller
  * clears it) and the connection is already back in the pool. Reads (retry_read) whose connection
@@ -674,20 +667,19 @@ static enum store_status run(struct pg_store *s, enum stmt i, const struct pg_ar
         st = conn_ready(s, c);
         if (st != STORE_OK)
             break;
-        PGresult *res = NULL;
+        int deadline_ms = i == STMT_PING ? s->ping_deadline_ms : s->answer_deadline_ms;
+        struct timespec deadline = clock_deadline_ms(deadline_ms);
         bool timed_out = false;
-        if ((c->prepared & (1u << i)) || conn_prepare(c, i, &res)) {
+        PGresult *res = prepare_bounded(c, i, &deadline, &timed_out);
+        if (!res && !timed_out) {
             if (args->sent && attempt == 0)
                 args->sent(args->sent_arg);
-            res = exec_bounded(c, i, args,
-                               i == STMT_PING ? s->ping_deadline_ms : s->answer_deadline_ms,
-                               &timed_out);
+            res = exec_bounded(c, i, args, &deadline, &timed_out);
         }
         if (timed_out) {
             log_error("no answer from PostgreSQL at %s:%d within %d ms during %s: connection "
                       "dropped, the database is treated as unreachable",
-                      s->target.host, s->target.port,
-                      i == STMT_PING ? s->ping_deadline_ms : s->answer_deadline_ms, stmts[i].name);
+                      s->target.host, s->target.port, deadline_ms, stmts[i].name);
             conn_drop(c);
             pool_mark_unreachable(s);
             st = STORE_UNAVAILABLE;
@@ -807,6 +799,22 @@ static enum store_status pg_task_get(struct store *store, int64_t id, task_visit
     struct pg_args a = {0};
     args_int4(&a, 0, 0, (int32_t)id);
     return run_rows(store, STMT_GET, &a, true, true, visit, ctx);
+}
+
+static enum store_status pg_task_get_many(struct store *store, const int64_t *ids, size_t n,
+                                          task_visit_fn visit, void *ctx)
+{
+    struct buf array = BUF_INIT;
+    array_begin(&array, OID_INT4, n);
+    for (size_t k = 0; k < n; k++) {
+        put_u32(&array, 4);
+        put_u32(&array, (uint32_t)ids[k]); /* 1..INT32_MAX (store.c) */
+    }
+    struct pg_args a = {0};
+    args_bytes(&a, 0, array.data, array.len);
+    enum store_status st = run_rows(store, STMT_GET_MANY, &a, true, false, visit, ctx);
+    buf_release(&array);
+    return st;
 }
 
 static enum store_status pg_task_create(struct store *store, const struct task *in,
@@ -933,7 +941,7 @@ static void *fill_pool(void *arg)
     struct pg_store *s = arg;
     for (int i = 0; i < s->nconns; i++) {
         char msg[STORE_ERRMSG_MAX];
-        bool connected = conn_connect(s, &s->conns[i], true, msg, sizeof msg);
+        bool connected = conn_connect(s, &s->conns[i], msg, sizeof msg);
         pthread_mutex_lock(&s->lock);
         if (!connected) {
             s->down = true;
@@ -1226,6 +1234,7 @@ const struct store_backend store_pg_backend = {
     .ping = pg_ping,
     .task_list = pg_task_list,
     .task_get = pg_task_get,
+    .task_get_many = pg_task_get_many,
     .task_create = pg_task_create,
     .task_create_many = pg_task_create_many,
     .task_update = pg_task_update,

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""GET /api/task/ batching on PostgreSQL (handlers/task_list.c) keeps reads linearizable: under
-concurrent list load on two instances sharing one database, a GET that starts after a POST's
-(or DELETE's) response sees it, on the same instance and on the other; batches really form; a
+"""GET /api/task/ and GET /api/task/{id}/ batching on PostgreSQL (handlers/task_list.c, task.c)
+keeps reads linearizable: under concurrent read load on two instances sharing one database, a
+GET (of the list, or of the task) that starts after a POST's (or DELETE's) response sees it, on
+the same instance and on the other; batches really form; a
 database crash fails every member of a batch with 503 instead of hanging it; SIGTERM under load
 still drains to exit 0. Bounded: fixed iteration counts, every wait has a deadline."""
 import http.client
@@ -58,18 +59,26 @@ def titles(body):
 with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=False) as b:
     stop = threading.Event()
     reader_stats = {"ok": 0, "bad": 0}
+    reader_errors = []
     lock = threading.Lock()
 
-    def reader(port):
+    def reader(port, one=False):
         c = Client(port)
         while not stop.is_set():
             try:
-                status, body = c.request("GET", "/api/task/")
-                good = status == 200 and body.startswith(b"[")
-            except (OSError, http.client.HTTPException):
-                good = False
+                if one:  # a seeded task, never deleted
+                    status, body = c.request("GET", "/api/task/1/")
+                    good = status == 200 and json.loads(body)["id"] == 1
+                else:
+                    status, body = c.request("GET", "/api/task/")
+                    good = status == 200 and body.startswith(b"[")
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                good, status, body = False, None, repr(e).encode()
             with lock:
                 reader_stats["ok" if good else "bad"] += 1
+                if not good and len(reader_errors) < 5:
+                    reader_errors.append("%s %s: %r %r" % (port, "one" if one else "list",
+                                                            status, body[:200]))
 
     failures = []
     checks = [0]
@@ -93,6 +102,11 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
                     if status != 200 or title not in titles(body):
                         failures.append("%s not in a GET on the %s instance after its POST"
                                         % (title, name))
+                    status, body = c.request("GET", "/api/task/%d/" % task_id)
+                    checks[0] += 1
+                    if status != 200 or json.loads(body)["title"] != title:
+                        failures.append("%s: GET of its id on the %s instance after its POST: %d"
+                                        % (title, name, status))
                 status, _ = other.request("DELETE", "/api/task/%d/" % task_id)
                 if status != 204:
                     failures.append("DELETE %s: %d" % (title, status))
@@ -103,12 +117,20 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
                     if status != 200 or title in titles(body):
                         failures.append("%s still in a GET on the %s instance after its DELETE"
                                         % (title, name))
+                    status, _ = c.request("GET", "/api/task/%d/" % task_id)
+                    checks[0] += 1
+                    if status != 404:
+                        failures.append("%s: GET of its id on the %s instance after its DELETE: "
+                                        "%d" % (title, name, status))
             except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
                 failures.append("%s: %r" % (title, e))
 
     gets_before = metric(a, "tca_http_requests_total", ['route="/api/task/"', 'method="GET"'])
     lists_before = metric(a, "tca_store_operations_total", ['op="list"'])
-    readers = [threading.Thread(target=reader, args=(a.port if i % 2 else b.port,))
+    gets_one_before = metric(a, "tca_http_requests_total", ['route="/api/task/{id}/"',
+                                                          'method="GET"'])
+    get_queries_before = metric(a, "tca_store_operations_total", ['op="get"'])
+    readers = [threading.Thread(target=reader, args=(a.port if i % 2 else b.port, i % 3 == 0))
                for i in range(READERS)]
     writers = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
     timer = threading.Timer(DEADLINE_S, stop.set)
@@ -126,13 +148,20 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
         diag(f)
     is_(len(failures), 0, "every GET after a POST's 200 (or a DELETE's 204) sees it, on both "
         "instances, under list load (%d checks)" % checks[0])
-    ok(checks[0] == WRITERS * ROUNDS * 4, "all %d checks ran before the deadline" % checks[0])
+    ok(checks[0] == WRITERS * ROUNDS * 8, "all %d checks ran before the deadline" % checks[0])
+    for e in reader_errors:
+        diag(e)
     ok(reader_stats["bad"] == 0 and reader_stats["ok"] > 0,
        "concurrent readers always got a list (%(ok)d ok, %(bad)d failed)" % reader_stats)
     gets = metric(a, "tca_http_requests_total", ['route="/api/task/"', 'method="GET"']) - \
         gets_before
     lists = metric(a, "tca_store_operations_total", ['op="list"']) - lists_before
     ok(0 < lists < gets, "batches formed: %d list queries for %d GET lists" % (lists, gets))
+    gets_one = metric(a, "tca_http_requests_total", ['route="/api/task/{id}/"', 'method="GET"']) \
+        - gets_one_before
+    get_queries = metric(a, "tca_store_operations_total", ['op="get"']) - get_queries_before
+    ok(0 < get_queries < gets_one, "batches formed: %d task queries for %d GETs of one task"
+       % (get_queries, gets_one))
 
     # A batch whose query fails answers every member (503), none hangs.
     pg.crash()

@@ -228,6 +228,30 @@ static void test_create_many(struct store *store)
     rows_release(&r);
 }
 
+static void test_get_many(struct store *store)
+{
+    int64_t a = create(store, "many a", 6, 1, false), b = create(store, "many b", 6, 2, true);
+    int64_t ids[] = {b, 0, a, INT64_MAX, b, (int64_t)INT32_MAX, -5, a};
+    struct rows r = {0};
+    is_int(store_task_get_many(store, ids, sizeof ids / sizeof ids[0], collect_visit, &r), STORE_OK,
+           "get many");
+    bool found_a = false, found_b = false;
+    for (size_t k = 0; k < r.n; k++) {
+        found_a = found_a || (r.v[k].id == a && row_is(&r.v[k], "many a", 6, 1, false));
+        found_b = found_b || (r.v[k].id == b && row_is(&r.v[k], "many b", 6, 2, true));
+    }
+    ok(r.n == 2 && found_a && found_b,
+       "each existing task once, repeated and impossible ids skipped");
+    rows_reset(&r);
+    int64_t none[] = {0, INT64_MIN};
+    is_int(store_task_get_many(store, none, 2, collect_visit, &r), STORE_OK,
+           "get many of ids no task can have");
+    ok(r.n == 0, "visits nothing");
+    store_task_delete(store, a);
+    store_task_delete(store, b);
+    rows_release(&r);
+}
+
 static void test_titles_byte_exact(struct store *store)
 {
     static const char *const titles[] = {
@@ -509,6 +533,7 @@ int main(void)
     test_empty_list_and_stop(store);
     test_create_and_get(store);
     test_create_many(store);
+    test_get_many(store);
     test_titles_byte_exact(store);
     test_list_order(store);
     test_update(store);
