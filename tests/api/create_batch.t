@@ -20,15 +20,6 @@ WRITERS = 24
 POSTS = 25  # per writer
 
 
-def metric(app, name, labels):
-    _, _, body = app.request("GET", "/metrics")
-    total = 0
-    for line in body.decode().splitlines():
-        if line.startswith(name + "{") and all(label in line for label in labels):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def post_all(port, tasks):
     """POSTs tasks (lists of dicts, one list per writer thread, each on its own keep-alive
     connection), all threads at once; returns [(task, status, parsed body or None)]."""
@@ -68,7 +59,7 @@ def post_all(port, tasks):
 
 
 def check_store(app, name, expect_refused=frozenset()):
-    creates_before = metric(app, "tca_store_operations_total", ['op="create"'])
+    creates_before = app.metric("tca_store_operations_total", ['op="create"'])
     _, _, before = app.json("GET", "/api/task/")
     tasks = [[{"title": "%s %d-%d %s" % (name, w, i, "\u20ac'\"{}"), "priority": (w * 7 + i) % 5,
                "complete": i % 3 == 0} for i in range(POSTS)] for w in range(WRITERS)]
@@ -98,7 +89,7 @@ def check_store(app, name, expect_refused=frozenset()):
         % name)
     ok(all(stored[i] == answered[i] for i in stored if i in answered),
        "%s: as they were answered" % name)
-    creates = metric(app, "tca_store_operations_total", ['op="create"']) - creates_before
+    creates = app.metric("tca_store_operations_total", ['op="create"']) - creates_before
     ok(0 < creates < len(results), "%s: batches formed: %d inserts for %d POSTs"
        % (name, creates, len(results)))
 

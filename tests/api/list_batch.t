@@ -43,15 +43,6 @@ class Client:
             raise
 
 
-def metric(app, name, labels):
-    _, _, body = app.request("GET", "/metrics")
-    total = 0
-    for line in body.decode().splitlines():
-        if line.startswith(name + "{") and all(label in line for label in labels):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def titles(body):
     return {t["title"] for t in json.loads(body)}
 
@@ -125,11 +116,11 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
             except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
                 failures.append("%s: %r" % (title, e))
 
-    gets_before = metric(a, "tca_http_requests_total", ['route="/api/task/"', 'method="GET"'])
-    lists_before = metric(a, "tca_store_operations_total", ['op="list"'])
-    gets_one_before = metric(a, "tca_http_requests_total", ['route="/api/task/{id}/"',
+    gets_before = a.metric("tca_http_requests_total", ['route="/api/task/"', 'method="GET"'])
+    lists_before = a.metric("tca_store_operations_total", ['op="list"'])
+    gets_one_before = a.metric("tca_http_requests_total", ['route="/api/task/{id}/"',
                                                           'method="GET"'])
-    get_queries_before = metric(a, "tca_store_operations_total", ['op="get"'])
+    get_queries_before = a.metric("tca_store_operations_total", ['op="get"'])
     readers = [threading.Thread(target=reader, args=(a.port if i % 2 else b.port, i % 3 == 0))
                for i in range(READERS)]
     writers = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
@@ -153,13 +144,13 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
         diag(e)
     ok(reader_stats["bad"] == 0 and reader_stats["ok"] > 0,
        "concurrent readers always got a list (%(ok)d ok, %(bad)d failed)" % reader_stats)
-    gets = metric(a, "tca_http_requests_total", ['route="/api/task/"', 'method="GET"']) - \
+    gets = a.metric("tca_http_requests_total", ['route="/api/task/"', 'method="GET"']) - \
         gets_before
-    lists = metric(a, "tca_store_operations_total", ['op="list"']) - lists_before
+    lists = a.metric("tca_store_operations_total", ['op="list"']) - lists_before
     ok(0 < lists < gets, "batches formed: %d list queries for %d GET lists" % (lists, gets))
-    gets_one = metric(a, "tca_http_requests_total", ['route="/api/task/{id}/"', 'method="GET"']) \
+    gets_one = a.metric("tca_http_requests_total", ['route="/api/task/{id}/"', 'method="GET"']) \
         - gets_one_before
-    get_queries = metric(a, "tca_store_operations_total", ['op="get"']) - get_queries_before
+    get_queries = a.metric("tca_store_operations_total", ['op="get"']) - get_queries_before
     ok(0 < get_queries < gets_one, "batches formed: %d task queries for %d GETs of one task"
        % (get_queries, gets_one))
 

@@ -137,6 +137,16 @@ class App:
         finally:
             conn.close()
 
+    def metric(self, name, labels=()):
+        """The sum of the /metrics samples of name whose labels include every `key="value"` of
+        labels (e.g. ['op="create"'])."""
+        _, _, body = self.request("GET", "/metrics")
+        total = 0
+        for line in body.decode().splitlines():
+            if line.startswith(name + "{") and all(label in line for label in labels):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
     def json(self, method, path, body=None, headers=None):
         status, hdrs, data = self.request(method, path, body, headers)
         try:
