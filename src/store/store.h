@@ -83,7 +83,7 @@ enum store_status store_task_list(struct store *store, task_visit_fn visit, void
  * connection is ready and just before the query goes to the database, so that the result
  * reflects every write that completed before that call (the read's snapshot begins after it).
  * If the call fails before sending, sent may not be called at all. Used to batch lists
- * (handlers/task.c): requests may share this result only if they arrived before sent.
+ * (handlers/task_list.c): requests may share this result only if they arrived before sent.
  */
 typedef void (*store_sent_fn)(void *arg);
 enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, void *arg,
