@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import diag, done, is_, like, ok  # noqa: E402
-from tca import App, free_port, run  # noqa: E402
+from tca import App, free_port, refused, run  # noqa: E402
 
 r = run(["--version"])
 is_((r.returncode, r.stdout), (0, "TechChallengeApp version 0.12.0\n"), "--version")
@@ -25,24 +25,6 @@ r = run(["updatedb", "--bogus"], env={"VTT_DBTYPE": "sqlite"})
 ok(r.returncode != 0 and "--bogus" in r.stderr, "unknown updatedb option refused")
 
 
-def refused(env, conf=None, args=("serve",), want=""):
-    """Starts serve with a bad setting; it must exit non-zero with a message and never listen."""
-    port = free_port()
-    with tempfile.TemporaryDirectory() as d:
-        if conf is not None:
-            with open(os.path.join(d, "conf.toml"), "w") as f:
-                f.write(conf)
-        full = {"VTT_DBTYPE": "sqlite", "VTT_DBPATH": os.path.join(d, "t.db"),
-                "VTT_LISTENPORT": str(port)}
-        full.update(env)
-        r = run(list(args), env=full, cwd=d, timeout=10)
-        listening = False
-        with socket.socket() as s:
-            listening = s.connect_ex(("127.0.0.1", port)) == 0
-        return r.returncode != 0 and want in r.stderr and not listening and \
-            len(r.stderr.strip().splitlines()) <= 2, r
-
-
 for env, conf, want, what in [
     ({}, '"DbPort" = \n', "conf.toml:1:", "unparseable conf.toml names file and line"),
     ({"VTT_DBTYPE": "mysql"}, None, "DbType", "unknown DbType"),
@@ -54,7 +36,7 @@ for env, conf, want, what in [
 ]:
     good, r = refused(env, conf, want=want)
     if not ok(good, "bad config refused before listening: " + what):
-        diag("exit %s, stderr %r" % (r.returncode, r.stderr))
+        diag("exit %s, stderr %r" % (getattr(r, "returncode", "timeout"), r.stderr))
 
 r = run(["--config", "/nonexistent/conf.toml", "serve"])
 ok(r.returncode != 0 and "/nonexistent/conf.toml" in r.stderr, "--config to a missing file")

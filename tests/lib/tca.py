@@ -33,6 +33,30 @@ def run(args, env=None, cwd=None, timeout=30):
                           text=True, timeout=timeout)
 
 
+def refused(env, conf=None, args=("serve",), want=""):
+    """Runs args (serve) with a bad setting in env or conf (conf.toml text or bytes). Returns
+    (good, result): good when it exited non-zero before listening, with one or two lines on
+    stderr that contain want. A server that started instead is killed by run()'s timeout and
+    is not good (result is then the TimeoutExpired)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        if conf is not None:
+            with open(os.path.join(d, "conf.toml"), "wb") as f:
+                f.write(conf.encode() if isinstance(conf, str) else conf)
+        full = {"VTT_DBTYPE": "sqlite", "VTT_DBPATH": os.path.join(d, "t.db"),
+                "VTT_LISTENPORT": str(port)}
+        full.update(env)
+        try:
+            r = run(list(args), env=full, cwd=d, timeout=10)
+        except subprocess.TimeoutExpired as e:
+            return False, e
+        with socket.socket() as s:
+            listening = s.connect_ex(("127.0.0.1", port)) == 0
+        good = r.returncode != 0 and want in r.stderr and not listening and \
+            0 < len(r.stderr.strip().splitlines()) <= 2
+        return good, r
+
+
 def clean_env():
     """The environment without any VTT_* setting leaking in from the caller."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VTT_")}

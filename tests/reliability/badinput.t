@@ -7,14 +7,13 @@ hang, and the server is healthy afterwards. A smuggled request is never executed
 import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import diag, done, is_, ok  # noqa: E402
-from tca import App, free_port, run  # noqa: E402
+from tca import App, free_port, refused, run  # noqa: E402
 
 BODY = b'{"title":"a"}'
 POST = b"POST /api/task/ HTTP/1.1\r\nHost: x\r\n"
@@ -219,26 +218,6 @@ with tempfile.TemporaryDirectory() as d:
 
 
 # --- bad VTT_* values and conf.toml (cli.t has the first few): exit != 0, no socket ---
-def refused(env, conf=None, want=""):
-    port = free_port()
-    with tempfile.TemporaryDirectory() as d:
-        if conf is not None:
-            with open(os.path.join(d, "conf.toml"), "wb") as f:
-                f.write(conf)
-        full = {"VTT_DBTYPE": "sqlite", "VTT_DBPATH": os.path.join(d, "t.db"),
-                "VTT_LISTENPORT": str(port)}
-        full.update(env)
-        with socket.socket() as s:
-            try:
-                r = run(["serve"], env=full, cwd=d, timeout=10)
-            except subprocess.TimeoutExpired as e:  # it started serving (run() killed it)
-                return False, e
-            listening = s.connect_ex(("127.0.0.1", port)) == 0
-        good = r.returncode != 0 and want in r.stderr and not listening and \
-            0 < len(r.stderr.strip().splitlines()) <= 2
-        return good, r
-
-
 for env, conf, want in [
     ({"VTT_LISTENPORT": "-1"}, None, "ListenPort"),
     ({"VTT_LISTENPORT": "3000abc"}, None, "ListenPort"),
@@ -256,7 +235,7 @@ for env, conf, want in [
     ({}, b'"ListenPort" = "80"\n"ListenPort" = "81"\n', "conf.toml:2"),
     ({"VTT_DBTYPE": ""}, b'"DbType" = "oracle"\n', "DbType"),
 ]:
-    good, r = refused(env, conf, want)
+    good, r = refused(env, conf, want=want)
     what = ", ".join("%s=%s" % kv for kv in env.items()) or "conf.toml %r" % conf[:30]
     if not ok(good, "refused before listening, message names %s: %s" % (want, what)):
         diag("exit %s, stderr %r" % (getattr(r, "returncode", "timeout"), r.stderr))

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_util.h"
 #include "tap.h"
 #include "util/buf.h"
 
@@ -26,22 +27,6 @@
 #undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
-
-static bool read_file(const char *path, struct buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    char chunk[4096];
-    size_t n;
-
-    if (!f)
-        return false;
-    buf_reset(out);
-    buf_puts(out, "");
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(out, chunk, n);
-    fclose(f);
-    return true;
-}
 
 /* Feeds every file of root/dir to fn (an assert stops the test there); returns the count. */
 static int replay(const char *root, const char *dir, fuzz_fn fn)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/toml.h"
+#include "file_util.h"
 #include "tap.h"
 #include "util/buf.h"
 
@@ -20,22 +21,6 @@ static int count_items(const struct toml_item *item, void *ctx, char *msg, size_
         return -1;
     ++*(int *)ctx;
     return 0;
-}
-
-static bool read_all(const char *path, struct buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    char chunk[4096];
-    size_t n;
-
-    if (!f)
-        return false;
-    buf_reset(out);
-    buf_puts(out, "");
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(out, chunk, n);
-    fclose(f);
-    return true;
 }
 
 static int replay_dir(const char *root, const char *sub)
@@ -60,7 +45,7 @@ static int replay_dir(const char *root, const char *sub)
         if (de->d_name[0] == '.')
             continue;
         snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
-        if (!read_all(path, &data)) {
+        if (!read_file(path, &data)) {
             ok(0, path);
             continue;
         }
