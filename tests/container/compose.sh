@@ -34,6 +34,10 @@ trap cleanup EXIT
 
 start=$(date +%s)
 "$repo/scripts/podman-base.sh" "$CONTAINER_CACHE" || bail "no base image"
+need_container_dns
+rc=$?
+ok $rc "containers on one network resolve each other's names (netavark + aardvark-dns)"
+[ $rc -eq 0 ] || bail "no container DNS: compose services could not find \"db\""
 
 podman system service --time=0 "unix://$sock" >"$tmp/service.log" 2>&1 &
 service_pid=$!

@@ -50,6 +50,30 @@ need_packages() {
   } || bail "cannot install ${missing[*]}"
 }
 
+# Containers of one compose project find each other by service name ("db"). podman 4.3 gives
+# that through the netavark network backend and its DNS server aardvark-dns (containers.conf
+# selects netavark; both are in packages.txt). Without them podman falls back to CNI, whose
+# networks have no DNS unless the dnsname plugin happens to be installed, and compose fails much
+# later with 'could not translate host name "db"'. need_container_dns fails at once instead,
+# naming what is missing, and proves resolution with two containers on a throwaway network
+# (returns non-zero when that lookup fails).
+need_container_dns() {
+  local backend net=tcadns$$ image=docker.io/library/debian:bookworm-slim
+  backend=$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null)
+  [ "$backend" = netavark ] ||
+    bail "podman's network backend is '$backend', not netavark: container names will not resolve" \
+      "(install netavark and aardvark-dns; tests/container/containers.conf selects netavark)"
+  [ -x /usr/lib/podman/aardvark-dns ] ||
+    bail "netavark has no DNS server: install aardvark-dns (tests/container/packages.txt)"
+  podman network create "$net" >/dev/null 2>&1 || bail "cannot create a podman network"
+  podman run -d --name "${net}a" --network "$net" "$image" sleep 30 >/dev/null 2>&1
+  timeout 60 podman run --rm --network "$net" "$image" getent hosts "${net}a" >/dev/null 2>&1
+  local rc=$?
+  podman rm -f -t 0 "${net}a" >/dev/null 2>&1
+  podman network rm -f "$net" >/dev/null 2>&1
+  return $rc
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
