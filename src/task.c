@@ -21,13 +21,12 @@ enum field { FIELD_TITLE, FIELD_PRIORITY, FIELD_COMPLETE, FIELD_COUNT };
 /* Accepted key spellings (compared ASCII case-insensitively) and the field each sets. */
 static const struct {
     const char *key;
-    size_t len;
     enum field field;
 } field_keys[] = {
-    {"title", 5, FIELD_TITLE},
-    {"priority", 8, FIELD_PRIORITY},
-    {"complete", 8, FIELD_COMPLETE},
-    {"completed", 9, FIELD_COMPLETE},
+    {"title", FIELD_TITLE},
+    {"priority", FIELD_PRIORITY},
+    {"complete", FIELD_COMPLETE},
+    {"completed", FIELD_COMPLETE},
 };
 
 /* A span of the body: [p, end). */
@@ -162,7 +161,7 @@ static enum field key_field(struct span key)
         len = json_string_length(decoded);
     }
     for (size_t i = 0; i < sizeof field_keys / sizeof field_keys[0]; i++) {
-        if (len == field_keys[i].len && ascii_case_equal(name, field_keys[i].key, len)) {
+        if (len == strlen(field_keys[i].key) && ascii_case_equal(name, field_keys[i].key, len)) {
             f = field_keys[i].field;
             break;
         }

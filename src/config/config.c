@@ -495,12 +495,12 @@ static int resolve_db_path(struct config *cfg, const struct loader *ld, char *er
     if (cfg->db_path[0] != '\0')
         return 0;
     free(cfg->db_path);
+    cfg->db_path = NULL;
     if (strcmp(cfg->db_type_name, "boltdb") != 0) {
         cfg->db_path = xstrdup(DEFAULT_DB_PATH);
         return 0;
     }
     if (cfg->db_name[name_len - 1] == '/') {
-        cfg->db_path = xstrdup("");
         find_key("DbName", &i);
         value_error(ld, i, "with DbType boltdb and no DbPath it names a file, not a directory", err,
                     errlen);

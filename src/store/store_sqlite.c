@@ -396,7 +396,8 @@ static bool is_sqlite_file(const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return false;
-    bool same = fread(head, 1, sizeof head, f) == sizeof head && memcmp(head, magic, 16) == 0;
+    bool same =
+        fread(head, 1, sizeof head, f) == sizeof head && memcmp(head, magic, sizeof magic) == 0;
     fclose(f);
     return same;
 }
