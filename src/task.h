@@ -1,12 +1,14 @@
 /*
  * task.h — tasks as the API sees them: JSON in, JSON out, and the rules a task must follow.
  *
- * Decoding follows the Go original where it was right: keys match case-insensitively
- * ("Title", "TITLE"), unknown keys are ignored, a null value counts as absent, and "completed"
- * (what the original UI sends) is accepted for "complete". Where it was wrong we are strict:
- * the body must be one JSON object of valid UTF-8; title a string of 1..TASK_TITLE_MAX bytes;
- * priority an integer in the 32-bit range; complete a boolean; the same field twice (in any
- * case) is an error.
+ * Decoding follows Go's encoding/json as the original used it: keys match case-insensitively
+ * (ASCII: "Title", "TITLE"), and a field given more than once, in any spelling, takes its last
+ * value in the body; "completed" (what the original UI sends) is another spelling of "complete",
+ * under the same last-wins rule. Unknown keys and "id" are ignored; a null value is no value (an
+ * earlier one stays). Every occurrence of a field must have the field's type (a string title, a
+ * 32-bit integer priority, a boolean complete), as Go fails a decode on a type error anywhere;
+ * the title's content (1..TASK_TITLE_MAX bytes) and the fields each mode needs are checked on
+ * the merged result only. The body must be one JSON object of valid UTF-8. (ADR 0013.)
  */
 #ifndef TASK_H
 #define TASK_H

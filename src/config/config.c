@@ -23,10 +23,12 @@
 #include "config/toml.h"
 #include "util/xalloc.h"
 
-#define DEFAULT_PATH   "conf.toml"
-#define MAX_FILE_BYTES (1024 * 1024)
-#define MASK           "********"
-#define NO_FIELD       ((size_t)-1)
+#define DEFAULT_PATH    "conf.toml"
+#define MAX_FILE_BYTES  (1024 * 1024)
+#define MASK            "********"
+#define NO_FIELD        ((size_t)-1)
+#define DEFAULT_DB_PATH "tasks.db"
+#define DB_NAME_SUFFIX  ".sqlite"
 
 enum key_kind {
     KIND_STRING,
@@ -108,7 +110,7 @@ static const struct config_key keys[] = {
     ENUM("DbType",            "postgres",  FIELD(db_type),   FIELD(db_type_name), db_types),
     STRING("ListenHost",      "127.0.0.1", listen_host,      KEY_NONEMPTY),
     INT("ListenPort",         "3000",      listen_port,      0, 65535),
-    STRING("DbPath",          "tasks.db",  db_path,          KEY_NONEMPTY),
+    STRING("DbPath",          "",          db_path,          0),
     ENUM("DbSslMode",         "prefer",    NO_FIELD,         FIELD(db_sslmode), ssl_modes),
     STRING("DbSslRootCert",   "",          db_sslrootcert,   0),
     INT("DbPoolSize",         "8",         db_pool_size,     1, 1000),
@@ -479,6 +481,38 @@ static int apply(struct config *cfg, const struct loader *ld, size_t i, char *er
     return -1;
 }
 
+/*
+ * DbPath not set (or empty): the embedded store's file follows the original's configuration.
+ * With DbType boltdb the original kept its data in the file DbName names, on the volume a
+ * deployment mounts there, so ours goes next to it as "<DbName>.sqlite" (never the BoltDB file
+ * itself); otherwise "tasks.db" in the working directory, as before. (ADR 0014.)
+ */
+static int resolve_db_path(struct config *cfg, const struct loader *ld, char *err, size_t errlen)
+{
+    size_t name_len = strlen(cfg->db_name);
+    size_t i = 0;
+
+    if (cfg->db_path[0] != '\0')
+        return 0;
+    free(cfg->db_path);
+    cfg->db_path = NULL;
+    if (strcmp(cfg->db_type_name, "boltdb") != 0) {
+        cfg->db_path = xstrdup(DEFAULT_DB_PATH);
+        return 0;
+    }
+    if (cfg->db_name[name_len - 1] == '/') {
+        find_key("DbName", &i);
+        value_error(ld, i, "with DbType boltdb and no DbPath it names a file, not a directory", err,
+                    errlen);
+        return -1;
+    }
+    cfg->db_path = xmalloc(name_len + sizeof(DB_NAME_SUFFIX));
+    memcpy(cfg->db_path, cfg->db_name, name_len);
+    memcpy(cfg->db_path + name_len, DB_NAME_SUFFIX, sizeof(DB_NAME_SUFFIX));
+    cfg->db_path_from_db_name = true;
+    return 0;
+}
+
 static void loader_release(struct loader *ld)
 {
     for (size_t i = 0; i < NKEYS; i++)
@@ -505,6 +539,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
         if (apply(cfg, &ld, i, err, errlen) < 0)
             goto out;
     }
+    if (resolve_db_path(cfg, &ld, err, errlen) < 0)
+        goto out;
     rc = 0;
 
 out:

@@ -47,15 +47,18 @@ struct config {
     int listen_port;      /* ListenPort, default 3000, 1..65535 (0 = any free port, for tests) */
 
     /* Ours. */
-    char *db_path;            /* DbPath: the SQLite file, default "tasks.db" */
-    char *db_sslmode;         /* DbSslMode: libpq sslmode (disable, allow, prefer, require,
-                               verify-ca, verify-full), default "prefer" */
-    char *db_sslrootcert;     /* DbSslRootCert: CA bundle for verify-ca/verify-full, default "" */
-    int db_pool_size;         /* DbPoolSize: PostgreSQL connections, default 8, 1..1000 */
-    int db_connect_timeout;   /* DbConnectTimeout: seconds, default 5, 1..3600 */
-    int db_statement_timeout; /* DbStatementTimeout: milliseconds, default 5000, 1..3600000 */
-    int db_pool_timeout;      /* DbPoolTimeout: ms to wait for a free connection, default 2000,
-                                 0..600000 */
+    char *db_path;             /* DbPath: the SQLite file. When not set: "<DbName>.sqlite" with
+                                  DbType boltdb (next to the original's BoltDB file), otherwise
+                                  "tasks.db" in the working directory (ADR 0014) */
+    bool db_path_from_db_name; /* db_path was derived from DbName (boltdb, DbPath not set) */
+    char *db_sslmode;          /* DbSslMode: libpq sslmode (disable, allow, prefer, require,
+                                verify-ca, verify-full), default "prefer" */
+    char *db_sslrootcert;      /* DbSslRootCert: CA bundle for verify-ca/verify-full, default "" */
+    int db_pool_size;          /* DbPoolSize: PostgreSQL connections, default 8, 1..1000 */
+    int db_connect_timeout;    /* DbConnectTimeout: seconds, default 5, 1..3600 */
+    int db_statement_timeout;  /* DbStatementTimeout: milliseconds, default 5000, 1..3600000 */
+    int db_pool_timeout;       /* DbPoolTimeout: ms to wait for a free connection, default 2000,
+                                  0..600000 */
     int threads;        /* Threads: HTTP worker threads, default 0 = one per CPU (min 2), 0..1024 */
     int max_body_bytes; /* MaxBodyBytes: request body limit, default 16384, 256..67108864 */
     int shutdown_timeout; /* ShutdownTimeout: seconds to drain on SIGTERM, default 20, 0..3600 */

@@ -388,6 +388,34 @@ static void warn_if_read_only(sqlite3 *db, const char *path)
     buf_release(&name);
 }
 
+/* True if path is a file that starts as every SQLite database does. */
+static bool is_sqlite_file(const char *path)
+{
+    static const char magic[16] = "SQLite format 3";
+    char head[sizeof magic];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    bool same =
+        fread(head, 1, sizeof head, f) == sizeof head && memcmp(head, magic, sizeof magic) == 0;
+    fclose(f);
+    return same;
+}
+
+/*
+ * Earlier versions kept a boltdb store in tasks.db in the working directory; now it goes next to
+ * DbName (ADR 0014). If that file is about to be created while an old SQLite tasks.db sits in
+ * the working directory, say so: the tasks there are not lost, only not in use.
+ */
+static void warn_if_moved(const struct config *cfg, const char *path)
+{
+    if (!cfg->db_path_from_db_name || access(path, F_OK) == 0 || !is_sqlite_file("tasks.db"))
+        return;
+    log_warn("sqlite: creating '%s' next to DbName (DbType boltdb); the SQLite file 'tasks.db' "
+             "in the working directory is not used: set DbPath to its full path to keep using it",
+             path);
+}
+
 static void sqlite_free(struct store *store)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
@@ -417,6 +445,7 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
     /* The writer first, without statements: it creates the file and the schema the
      * statements need. */
     struct sqlite_conn *w = &s->writer.conns[0];
+    warn_if_moved(cfg, s->path);
     st = conn_open(w, s->path, true, false, err, errlen);
     if (st != STORE_OK)
         goto fail;

@@ -63,7 +63,7 @@ with tempfile.TemporaryDirectory() as d:
 conf = '"DbType" = "boltdb"\n"ListenHost" = "127.0.0.1"\n"ListenPort" = "1"\n"DbName" = "fromfile"\n'
 with App(env={"VTT_DBNAME": "  fromenv  ", "VTT_DBTYPE": ""}, conf_toml=conf) as app:
     status, _, dbg = app.json("GET", "/debug")
-    is_((status, dbg.get("DbName"), dbg.get("DbType"), dbg.get("Store")),
+    is_((status, dbg["DB"].get("DbName"), dbg["DB"].get("DbType"), dbg.get("Store")),
         (200, "fromenv", "boltdb", "sqlite"),
         "conf.toml read, VTT_* wins and is trimmed, boltdb means the embedded store")
 

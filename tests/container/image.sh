@@ -2,17 +2,21 @@
 # The container image, for real, with podman (no Docker engine here): build it from the
 # debootstrapped base, run it hardened (read-only root, no capabilities, no new privileges,
 # embedded store on a tmpfs), wait for its own HEALTHCHECK to report healthy, use the API
-# through the published port, then `podman stop` (SIGTERM) and expect exit code 0.
+# through the published port, then `podman stop` (SIGTERM) and expect exit code 0. Then as a
+# deployment of the original: DbType boltdb with DbName on a volume, restarted on that volume.
+# TCA_IMAGE_TAG sets the tag (default localhost/techchallengeapp:test).
 # Run by `make image-test`. Prints TAP.
 set -uo pipefail
 # shellcheck source=tests/container/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 need_packages
-tag=localhost/techchallengeapp:test
+tag=${TCA_IMAGE_TAG:-localhost/techchallengeapp:test}
 name=tca-image-test-$$-$RANDOM
+vol=$(mktemp -d)
 cleanup() {
-  podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
+  podman rm -f -t 0 "$name" "$name-vol" >/dev/null 2>&1 || true
+  rm -rf "$vol"
 }
 trap cleanup EXIT
 
@@ -90,6 +94,37 @@ code=$(podman inspect --format '{{.State.ExitCode}}' "$name")
 ok $? "podman stop (SIGTERM to PID 1): exit code $code after $stopped_in s"
 podman logs "$name" 2>&1 | grep -q 'SIGTERM'
 ok $? "the app logged its graceful shutdown"
+
+# A deployment of the original: DbType boltdb, DbName on a mounted volume, no DbPath. The tasks
+# must live on the volume (next to the original's BoltDB file, which stays untouched) and
+# survive a new container on the same volume.
+chown 10001:10001 "$vol"
+head -c 16384 /dev/urandom >"$vol/tasks.db"
+bolt_sum=$(sha256sum <"$vol/tasks.db")
+run_on_volume() {
+  podman rm -f -t 0 "$name-vol" >/dev/null 2>&1
+  podman run -d --name "$name-vol" --read-only --cap-drop=ALL --security-opt no-new-privileges \
+    -v "$vol:/data" -e VTT_DBTYPE=boltdb -e VTT_DBNAME=/data/tasks.db -e VTT_SHUTDOWNTIMEOUT=10 \
+    -p "127.0.0.1:$port:3000" "$tag" >/dev/null && wait_for 30 curl -fsS "$base_url/healthcheck/"
+}
+port=$(free_port)
+base_url=http://127.0.0.1:$port
+run_on_volume
+ok $? "boltdb with VTT_DBNAME=/data/tasks.db on a volume, read-only root: serves"
+curl -fsS -X POST -H 'Content-Type: application/json' \
+  -d '{"title":"","priority":1000,"completed":false,"id":0,"Title":"on the volume"}' \
+  "$base_url/api/task/" >/dev/null
+ok $? "the original UI's add request is stored"
+podman stop -t 30 "$name-vol" >/dev/null
+run_on_volume
+ok $? "a new container on the same volume serves"
+curl -sS "$base_url/api/task/" | python3 -c '
+import json, sys
+sys.exit(0 if [t["title"] for t in json.load(sys.stdin)] == ["on the volume"] else 1)'
+ok $? "the task survived the container restart"
+podman stop -t 30 "$name-vol" >/dev/null
+[ -s "$vol/tasks.db.sqlite" ] && [ "$(sha256sum <"$vol/tasks.db")" = "$bolt_sum" ]
+ok $? "the store is /data/tasks.db.sqlite; the BoltDB file /data/tasks.db is untouched"
 
 diag "image-test wall time $(($(date +%s) - start)) s"
 done_testing

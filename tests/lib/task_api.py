@@ -12,6 +12,12 @@ SEEDED = [{"id": 1, "priority": 0, "title": "1st Task", "complete": False},
           {"id": 3, "priority": 0, "title": "3rd Task", "complete": False}]
 
 
+# What the original's React UI sends for every add: its form state with the typed text under a
+# capital "Title" key, and for an empty submit the form state alone.
+ORIGINAL_UI_ADD = b'{"title":"","priority":1000,"completed":false,"id":0,"Title":"buy milk"}'
+ORIGINAL_UI_EMPTY_SUBMIT = b'{"title":"","priority":1000,"completed":false,"id":0}'
+
+
 def check_task_api(app):
     # --- list, exactly as the original shapes it ---
     status, hdrs, body = app.request("GET", "/api/task/")
@@ -33,6 +39,39 @@ def check_task_api(app):
     is_(status, 200, "unknown keys are ignored")
     status, _, task = app.json("POST", "/api/task/", {"title": "n", "priority": None})
     is_((status, task and task.get("priority")), (200, 0), "null counts as absent")
+
+    # --- the original UI's own request, byte for byte, and keys given more than once ---
+    status, hdrs, body = app.request("POST", "/api/task/", ORIGINAL_UI_ADD,
+                                     {"Content-Type": "application/json"})
+    task = json.loads(body) if status == 200 else None
+    ok(status == 200 and task["id"] > 5 and task["id"] == max(t["id"] for t in app.json(
+        "GET", "/api/task/")[2]), "the original UI's add request is 200 with a new id")
+    is_({k: v for k, v in (task or {}).items() if k != "id"},
+        {"priority": 1000, "title": "buy milk", "complete": False},
+        "the original UI's add request stores the typed text (the last spelling wins)")
+    created_id = task["id"] if task else 0
+    for body, want, what in [
+            (b'{"title":"a","Title":"b","title":"c"}', ("c", 0, False),
+             "an exact key repeated after another spelling: body order wins"),
+            (b'{"complete":true,"completed":false,"title":"d"}', ("d", 0, False),
+             "completed after complete: the last wins"),
+            (b'{"COMPLETED":false,"Complete":true,"title":"e","Priority":1,"priority":null}',
+             ("e", 1, True), "complete after completed wins; null keeps the earlier value")]:
+        status, _, task = app.json("POST", "/api/task/", body, {"Content-Type": "application/json"})
+        is_((status, status == 200 and (task["title"], task["priority"], task["complete"])),
+            (200, want), what)
+    status, _, task = app.json("PUT", "/api/task/%d/" % created_id,
+                               b'{"title":"","Title":"milk","priority":1,"PRIORITY":7}')
+    is_((status, task), (200, {"id": created_id, "priority": 7, "title": "milk",
+                               "complete": False}), "PUT merges keys the same way")
+    status, _, task = app.json("PATCH", "/api/task/%d/" % created_id,
+                               b'{"Completed":false,"complete":true,"title":null}')
+    is_((status, task), (200, {"id": created_id, "priority": 7, "title": "milk",
+                               "complete": True}), "PATCH merges keys the same way")
+    is_(app.json("DELETE", "/api/task/%d/" % created_id)[0], 204, "(cleanup)")
+    for t in app.json("GET", "/api/task/")[2]:
+        if t["title"] in ("c", "d", "e"):
+            app.request("DELETE", "/api/task/%d/" % t["id"])
 
     # --- titles round-trip byte for byte ---
     for title in ["100% done", '%" broke the original', 'quo"te \\back\\slash', "tab\tnew\nline",
@@ -92,8 +131,9 @@ def check_task_api(app):
         (b"{\"title\": \"x\", \"priority\": 1.5}", "priority fractional"),
         (b"{\"title\": \"x\", \"priority\": 2147483648}", "priority past int32"),
         (b"{\"title\": \"x\", \"complete\": \"yes\"}", "complete a string"),
-        (b"{\"title\": \"x\", \"title\": \"y\"}", "duplicate key"),
-        (b"{\"title\": \"x\", \"TITLE\": \"y\"}", "duplicate key in other case"),
+        (ORIGINAL_UI_EMPTY_SUBMIT, "the original UI's empty submit (byte for byte)"),
+        (b"{\"title\": \"x\", \"Title\": \"\"}", "a later empty title in another case"),
+        (b"{\"title\": 5, \"Title\": \"x\"}", "a type error in an overridden occurrence"),
         (b"{\"title\": \"\xff\xfe\"}", "invalid UTF-8"),
         (b"{\"title\": \"a\\u0000b\"}", "NUL in title"),
         (b"{\"title\": \"" + b"x" * 1025 + b"\"}", "title of 1025 bytes"),
@@ -158,11 +198,30 @@ def check_task_api(app):
     status, hdrs, body = app.request("GET", "/healthcheck/")
     is_((status, body), (200, b"OK"), "/healthcheck/ is 200 OK")
     is_(app.request("GET", "/healthcheck")[:3:2], (200, b"OK"), "/healthcheck is 200 OK")
-    status, _, dbg = app.json("GET", "/debug")
+    status, hdrs, body = app.request("GET", "/debug")
     is_(status, 200, "/debug is 200")
-    ok(isinstance(dbg, dict) and dbg.get("DbPassword") == "********" and
-       dbg.get("DbUser") == "********" and dbg.get("Hostname") and dbg.get("Timestamp"),
-       "/debug masks DbUser and DbPassword and has Hostname and Timestamp")
+    like(hdrs.get("content-type"), "application/json", "/debug is application/json")
+    pairs = json.loads(body, object_pairs_hook=lambda kv: kv)
+    is_([k for k, _ in pairs][:5], ["Assets", "DB", "Hostname", "Publicip", "Timestamp"],
+        "/debug starts with the original's members, in its order")
+    dbg = {k: dict(v) if isinstance(v, list) else v for k, v in pairs}
+    db = pairs[1][1] if len(pairs) > 1 and isinstance(pairs[1][1], list) else []
+    is_([k for k, _ in db], ["DbUser", "DbPassword", "DbName", "DbHost", "DbPort", "DbType"],
+        "/debug DB has the original's db.Config members, in its order")
+    db = dict(db)
+    is_((db.get("DbUser"), db.get("DbPassword")), ("********", "********"),
+        "/debug masks DbUser and DbPassword")
+    ok(all(isinstance(v, str) for v in db.values()) and db.get("DbPort", "").isdigit(),
+       "/debug DB values are strings, as the original's (DbPort %r)" % db.get("DbPort"))
+    ts = dbg.get("Timestamp")
+    ok(type(ts) is int and abs(ts - time.time()) < 60,
+       "/debug Timestamp is an integer of Unix seconds (%r)" % ts)
+    ok(isinstance(dbg.get("Assets"), str) and dbg.get("Hostname") and dbg.get("Publicip") == "",
+       "/debug Assets and Hostname are strings, Publicip empty (no outbound calls)")
+    ok(dbg.get("Store") in ("sqlite", "postgres") and dbg.get("Version")
+       and isinstance(dbg.get("Config"), dict) and dbg["Config"].get("DbPassword") == "********"
+       and dbg["Config"].get("DbUser") == "********",
+       "/debug adds Config (masked), Store and Version after the original's members")
 
     # --- the log: one JSON line per request with its id ---
     # (request lines are buffered for a few milliseconds while serving: wait for them)

@@ -65,9 +65,10 @@ def clean_env():
 
 
 class App:
-    def __init__(self, env=None, seed=True, conf_toml=None, args=("serve",)):
+    def __init__(self, env=None, seed=True, conf_toml=None, args=("serve",), cwd=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="tca-")
         self.dir = self.tmp.name
+        self.cwd = cwd or self.dir  # the working directory of updatedb and the server
         self.port = free_port()
         self.env = {"VTT_DBTYPE": "sqlite", "VTT_DBPATH": os.path.join(self.dir, "tasks.db"),
                     "VTT_LISTENHOST": "127.0.0.1", "VTT_LISTENPORT": str(self.port)}
@@ -84,7 +85,7 @@ class App:
             with open(os.path.join(self.dir, "conf.toml"), "w") as f:
                 f.write(self.conf_toml)
         if self.seed:
-            r = run(["updatedb"], env=self.env, cwd=self.dir)
+            r = run(["updatedb"], env=self.env, cwd=self.cwd)
             if r.returncode != 0:
                 raise RuntimeError("updatedb failed: %s%s" % (r.stdout, r.stderr))
         self.start()
@@ -98,7 +99,7 @@ class App:
         env = clean_env()
         env.update(self.env)
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([BIN] + self.args, env=env, cwd=self.dir,
+        self.proc = subprocess.Popen([BIN] + self.args, env=env, cwd=self.cwd,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             self.wait_listening()

@@ -129,9 +129,13 @@ describe('API on the embedded store', () => {
             const task = json(await call(app, 'POST', '/api/task/', 200,
                 { body: JSON.stringify(ex.value) }));
             assertTaskKeys(task);
-            assert.equal(task.title, ex.value.title, name);
-            assert.equal(task.priority, ex.value.priority ?? 0, name);
-            assert.equal(task.complete, ex.value.complete ?? ex.value.completed ?? false, name);
+            /* Keys match case-insensitively and the last spelling in the body wins. */
+            const last = (...names) => Object.entries(ex.value)
+                .filter(([k, v]) => names.includes(k.toLowerCase()) && v !== null)
+                .map(([, v]) => v).pop();
+            assert.equal(task.title, last('title'), name);
+            assert.equal(task.priority, last('priority') ?? 0, name);
+            assert.equal(task.complete, last('complete', 'completed') ?? false, name);
         }
     });
 
@@ -144,6 +148,16 @@ describe('API on the embedded store', () => {
             t = json(await call(app, 'POST', '/api/task/', 200,
                 { body: '{"title":"nulls","priority":null,"complete":null}' }));
             assert.deepEqual([t.priority, t.complete], [0, false]);
+        });
+
+    it('POST: the original UI\'s add request, byte for byte; the last spelling of a key wins',
+        async () => {
+            let t = json(await call(app, 'POST', '/api/task/', 200, { body:
+                '{"title":"","priority":1000,"completed":false,"id":0,"Title":"buy milk"}' }));
+            assert.deepEqual([t.title, t.priority, t.complete], ['buy milk', 1000, false]);
+            t = json(await call(app, 'POST', '/api/task/', 200, { body:
+                '{"title":"a","Title":"b","title":"c","complete":true,"completed":false}' }));
+            assert.deepEqual([t.title, t.complete], ['c', false]);
         });
 
     it('POST: titles round-trip byte for byte, up to 1024 bytes', async () => {
@@ -168,7 +182,10 @@ describe('API on the embedded store', () => {
         ['priority over int32', '{"title":"a","priority":3000000000}', /priority/],
         ['numeric complete', '{"title":"a","complete":1}', /complete/],
         ['title over 1024 bytes', JSON.stringify({ title: 'é'.repeat(513) }), /1024/],
-        ['duplicate key', '{"title":"a","title":"b"}', /duplicate/],
+        ['a later empty title', '{"title":"a","Title":""}', /empty/],
+        ['a type error in an overridden occurrence', '{"title":5,"title":"a"}', /string/],
+        ['the original UI\'s empty submit', '{"title":"","priority":1000,"completed":false,"id":0}',
+            /empty/],
     ];
     for (const [what, body, msg] of badBodies) {
         it(`POST with ${what} is 400`, async () => {
@@ -283,9 +300,17 @@ describe('API on the embedded store', () => {
     });
 
     it('GET /debug masks the secrets and reports the documented version', async () => {
-        const d = json(await call(app, 'GET', '/debug', 200));
-        assert.equal(d.DbPassword, '********');
-        assert.equal(d.DbUser, '********');
+        const res = await call(app, 'GET', '/debug', 200);
+        const d = json(res);
+        assert.deepEqual(Object.keys(d).slice(0, 5),
+            ['Assets', 'DB', 'Hostname', 'Publicip', 'Timestamp'], 'the original\'s members first');
+        assert.deepEqual(Object.keys(d.DB),
+            ['DbUser', 'DbPassword', 'DbName', 'DbHost', 'DbPort', 'DbType']);
+        assert.equal(d.DB.DbPassword, '********');
+        assert.equal(d.DB.DbUser, '********');
+        assert.equal(d.Config.DbPassword, '********');
+        assert.ok(Number.isInteger(d.Timestamp) && Math.abs(d.Timestamp - Date.now() / 1000) < 60);
+        assert.equal(d.Publicip, '');
         assert.equal(d.Store, 'sqlite');
         assert.equal(d.Version, doc.info.version, 'info.version is the binary\'s version');
     });

@@ -362,6 +362,57 @@ static void test_secret_never_echoed(void)
     config_release(&cfg);
 }
 
+/* Where the embedded store's file goes when DbPath is not set (ADR 0014). */
+static void test_store_location(void)
+{
+    struct config cfg;
+
+    setenv("VTT_DBTYPE", "boltdb", 1);
+    setenv("VTT_DBNAME", "/data/tasks.db", 1);
+    is_str(load_text(&cfg, NULL), "", "boltdb with DbName only: loads");
+    is_str(cfg.db_path, "/data/tasks.db.sqlite", "  the SQLite file goes next to DbName");
+    ok(cfg.db_path_from_db_name, "  and says it was derived");
+    config_release(&cfg);
+
+    unsetenv("VTT_DBNAME");
+    is_str(load_text(&cfg, "\"DbType\" = \"BoltDB\"\n\"DbName\" = \"vol/my db\"\n"), "",
+           "boltdb from conf.toml, relative DbName");
+    is_str(cfg.db_path, "vol/my db.sqlite", "  relative to the working directory, as the original");
+    config_release(&cfg);
+
+    is_str(load_text(&cfg, NULL), "", "boltdb with the default DbName");
+    is_str(cfg.db_path, "postgres.sqlite", "  next to the original's file 'postgres'");
+    config_release(&cfg);
+
+    setenv("VTT_DBNAME", "/data/tasks.db", 1);
+    setenv("VTT_DBPATH", "/elsewhere/t.db", 1);
+    is_str(load_text(&cfg, NULL), "", "boltdb with DbPath set");
+    is_str(cfg.db_path, "/elsewhere/t.db", "  DbPath wins");
+    ok(!cfg.db_path_from_db_name, "  and is not derived");
+    config_release(&cfg);
+
+    setenv("VTT_DBPATH", "", 1);
+    is_str(load_text(&cfg, "\"DbPath\" = \"\"\n"), "", "an empty DbPath counts as not set");
+    is_str(cfg.db_path, "/data/tasks.db.sqlite", "  so DbName decides");
+    config_release(&cfg);
+    unsetenv("VTT_DBPATH");
+
+    setenv("VTT_DBTYPE", "sqlite", 1);
+    is_str(load_text(&cfg, NULL), "", "sqlite with DbName set and no DbPath");
+    is_str(cfg.db_path, "tasks.db", "  keeps tasks.db in the working directory");
+    ok(!cfg.db_path_from_db_name, "  not derived");
+    config_release(&cfg);
+
+    setenv("VTT_DBTYPE", "boltdb", 1);
+    setenv("VTT_DBNAME", "/data/", 1);
+    is_str(load_err(NULL),
+           "invalid DbName '/data/' in VTT_DBNAME: with DbType boltdb and no DbPath it names a "
+           "file, not a directory",
+           "boltdb with a directory as DbName is refused");
+    unsetenv("VTT_DBNAME");
+    unsetenv("VTT_DBTYPE");
+}
+
 int main(void)
 {
     char dir[] = "/tmp/test_config.XXXXXX";
@@ -380,6 +431,7 @@ int main(void)
     test_password_file(dir);
     test_paths(dir);
     test_secret_never_echoed();
+    test_store_location();
 
     unlink("conf.toml");
     {
