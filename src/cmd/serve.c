@@ -17,12 +17,29 @@
 #include "http/server.h"
 #include "log.h"
 #include "store/store.h"
+#include "util/buf.h"
 
 /* Batches of POSTs running at once, and the most tasks one INSERT takes (ADR 0010). */
 #define CREATES_IN_FLIGHT 1
 #define CREATE_BATCH_MAX  128
 /* The most ids one SELECT of single tasks takes. */
 #define GET_BATCH_MAX 256
+
+static void put_key(const char *key, const char *value, const char *source, void *ctx)
+{
+    struct buf *line = ctx;
+    buf_printf(line, "%s%s=%s (%s)", line->len ? ", " : "configuration: ", key, value, source);
+}
+
+/* One line with every key, its value (masked as in /debug) and its source, as `config` prints
+ * them. */
+static void log_config(const struct config *cfg)
+{
+    struct buf line = BUF_INIT;
+    config_each_source(cfg, put_key, &line);
+    log_info("%s", line.data);
+    buf_release(&line);
+}
 
 int cmd_serve(int argc, char **argv, const struct config *cfg)
 {
@@ -40,6 +57,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
 
     log_info("starting TechChallengeApp %s (%s), store %s", TCA_VERSION, TCA_GIT_REV,
              cfg->db_type_name);
+    log_config(cfg);
     char err[512];
     struct store *store;
     if (store_open(cfg, &store, err, sizeof err) != STORE_OK) {
