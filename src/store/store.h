@@ -144,7 +144,9 @@ enum store_status store_backup(const struct config *cfg, const char *dest, bool 
 /* Connection pool figures for /metrics (zeros where a backend has no pool). */
 struct store_stats {
     int pool_size;
-    int in_use;
+    int in_use;      /* taken by a caller (connected or being connected) */
+    int unconnected; /* free slots without a connection: never connected yet, or dropped
+                        while the database was down or unreachable */
     int waiting;
 };
 void store_stats(struct store *store, struct store_stats *out);

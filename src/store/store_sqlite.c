@@ -407,8 +407,12 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
     int readers = cfg->db_pool_size;
     if (readers < 1)
         readers = 1;
-    if (readers > SQLITE_MAX_READERS)
+    if (readers > SQLITE_MAX_READERS) {
+        log_warn("sqlite: DbPoolSize %d is more than the %d readers the embedded store opens: "
+                 "using %d",
+                 readers, SQLITE_MAX_READERS, SQLITE_MAX_READERS);
         readers = SQLITE_MAX_READERS;
+    }
 
     s->base.backend = &store_sqlite_backend;
     s->path = xstrdup(cfg->db_path && *cfg->db_path ? cfg->db_path : "tasks.db");
