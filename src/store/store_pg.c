@@ -1011,8 +1011,15 @@ static void pg_stats(struct store *store, struct store_stats *out)
     /* Slots fill_pool has not reached yet are connecting: not free, not anyone's either. */
     out->in_use = s->filled - s->nidle;
     out->unconnected = s->nconns - s->filled;
-    for (int k = 0; k < s->nidle; k++)
-        out->unconnected += s->idle[k]->pg == NULL;
+    for (int k = 0; k < s->nidle; k++) {
+        /* A free connection the server has closed (its farewell is waiting on the socket) is
+         * dropped now rather than counted as idle: during an outage the gauge shows the pool
+         * as it is, not as it was. */
+        struct pg_conn *c = s->idle[k];
+        if (c->pg && !conn_alive(c))
+            conn_drop(c);
+        out->unconnected += c->pg == NULL;
+    }
     out->waiting = s->waiting;
     pthread_mutex_unlock(&s->lock);
 }
