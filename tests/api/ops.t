@@ -40,6 +40,12 @@ with tempfile.TemporaryDirectory() as d:
     is_(len(rows), 21, "every key is listed")
     ok(CANARY not in r.stdout + r.stderr, "the password appears nowhere")
     like(r.stdout.splitlines()[0], "# TechChallengeApp 0.12.0 (git ", "a header names the build")
+    other = os.path.join(d, "other.toml")
+    with open(other, "w") as f:
+        f.write('\n\n"DbName" = "elsewhere"\n')
+    r = run(["--config", other, "config"], cwd=d)
+    like(r.stdout, '"DbName" = "elsewhere"', "--config PATH: its values")
+    like(r.stdout, "# %s:3\n" % other, "--config PATH: the source names that file and line")
     r = run(["config", "extra"], cwd=d)
     ok(r.returncode == 2 and "config takes no arguments" in r.stderr, "config refuses arguments")
 
