@@ -84,7 +84,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 void config_release(struct config *cfg);
 
 /* Visits every key in table order with its value as text; secret values come masked as
- * "********". For /debug and the start-up log. */
+ * "********". For /debug. */
 typedef void (*config_visit_fn)(const char *key, const char *value, void *ctx);
 void config_each(const struct config *cfg, config_visit_fn visit, void *ctx);
 

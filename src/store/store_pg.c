@@ -16,6 +16,8 @@
  *
  * Connection settings go to libpq as keyword/value arrays (never a conninfo string built from
  * config values), and every message that leaves this file is one line with the password masked.
+ * The password is the one setting that may change: when it comes from VTT_DBPASSWORD_FILE and
+ * the server refuses it, the file is read again (conn_connect, ADR 0020).
  */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -1008,7 +1010,7 @@ static void pg_stats(struct store *store, struct store_stats *out)
     struct pg_store *s = (struct pg_store *)store;
     pthread_mutex_lock(&s->lock);
     out->pool_size = s->nconns;
-    /* Slots fill_pool has not reached yet are connecting: not free, not anyone's either. */
+    /* Slots fill_pool has not reached yet are being connected: unconnected, not in use. */
     out->in_use = s->filled - s->nidle;
     out->unconnected = s->nconns - s->filled;
     for (int k = 0; k < s->nidle; k++) {
