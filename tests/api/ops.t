@@ -52,8 +52,10 @@ with tempfile.TemporaryDirectory() as d:
 # --- the start-up log line, liveness, healthcheck arguments, /swagger ---
 with App(env={"VTT_DBPASSWORD": CANARY, "VTT_DBPOOLSIZE": "100"}) as app:
     lines = [r for r in app.log_records() if isinstance(r, dict)
-             and r.get("msg", "").startswith("configuration: ")]
-    is_(len(lines), 1, "one start-up line carries the configuration")
+             and r.get("msg", "").startswith("starting TechChallengeApp 0.12.0 (")]
+    is_(len(lines), 1, "one start-up line")
+    like(lines[0]["msg"] if lines else "", ", store sqlite, configuration: DbUser=******** "
+         "(default), DbPassword=", "carries the configuration")
     msg = lines[0]["msg"] if lines else ""
     like(msg, "DbPassword=******** (VTT_DBPASSWORD)", "with the password masked, and its source")
     like(msg, "DbPort=5432 (default)", "with defaults")
