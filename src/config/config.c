@@ -622,15 +622,22 @@ void config_each_source(const struct config *cfg, config_source_fn visit, void *
     }
 }
 
+struct without_source {
+    config_visit_fn visit;
+    void *ctx;
+};
+
+static void drop_source(const char *key, const char *value, const char *source, void *ctx)
+{
+    const struct without_source *w = ctx;
+
+    (void)source;
+    w->visit(key, value, w->ctx);
+}
+
 void config_each(const struct config *cfg, config_visit_fn visit, void *ctx)
 {
-    for (size_t i = 0; i < NKEYS; i++) {
-        char buf[32];
-        const struct config_key *k = &keys[i];
+    struct without_source w = {visit, ctx};
 
-        if (k->flags & (KEY_SECRET | KEY_MASKED))
-            visit(k->name, MASK, ctx);
-        else
-            visit(k->name, value_text(cfg, k, buf, sizeof(buf)), ctx);
-    }
+    config_each_source(cfg, drop_source, &w);
 }
