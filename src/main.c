@@ -1,7 +1,8 @@
 /*
  * main.c — TechChallengeApp's command line: global options, then a command from the table.
  *
- *   TechChallengeApp [--config PATH] serve | updatedb [-s] | migrate | healthcheck
+ *   TechChallengeApp [--config PATH] serve | updatedb [-s] | migrate | healthcheck [--live]
+ *                                    | config | backup [--force] FILE
  *   TechChallengeApp --version | --help | help
  */
 #include <stdio.h>
@@ -23,7 +24,11 @@ static const struct command commands[] = {
      "Drop and recreate the database and table tasks, with seed data "
      "(-s, --skip-create-db: table only)"},
     {"migrate", cmd_migrate, "Create the database schema if missing; never drops data"},
-    {"healthcheck", cmd_healthcheck, "Exit 0 if the running server's /healthcheck/ says OK"},
+    {"healthcheck", cmd_healthcheck,
+     "Exit 0 if the running server's /healthcheck/ says OK (--live: /livez/, no database)"},
+    {"config", cmd_config, "Print the effective configuration and where each value came from"},
+    {"backup", cmd_backup,
+     "Copy the embedded (SQLite) store to FILE while the server runs (--force: overwrite)"},
 };
 
 static void usage(FILE *out)
@@ -56,7 +61,9 @@ int main(int argc, char **argv)
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0) {
-            printf("TechChallengeApp version %s\n", TCA_VERSION);
+            /* "TechChallengeApp version X.Y.Z" comes first, as the original prints it: scripts
+             * parse it. */
+            printf("TechChallengeApp version %s (git %s)\n", TCA_VERSION, TCA_GIT_REV);
             return 0;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);

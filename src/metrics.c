@@ -167,11 +167,13 @@ static void render_store(struct buf *out, struct store *store)
                "# TYPE tca_db_pool_connections gauge\n"
                "tca_db_pool_connections{state=\"idle\"} %d\n"
                "tca_db_pool_connections{state=\"in_use\"} %d\n"
+               "tca_db_pool_connections{state=\"unconnected\"} %d\n"
                "# HELP tca_db_pool_size Configured database connections.\n"
                "# TYPE tca_db_pool_size gauge\ntca_db_pool_size %d\n"
                "# HELP tca_db_pool_waiting Callers waiting for a free connection.\n"
                "# TYPE tca_db_pool_waiting gauge\ntca_db_pool_waiting %d\n",
-               st.pool_size - st.in_use, st.in_use, st.pool_size, st.waiting);
+               st.pool_size - st.in_use - st.unconnected, st.in_use, st.unconnected, st.pool_size,
+               st.waiting);
 }
 
 static long resident_bytes(void)

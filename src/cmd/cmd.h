@@ -13,5 +13,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg);
 int cmd_updatedb(int argc, char **argv, const struct config *cfg);
 int cmd_migrate(int argc, char **argv, const struct config *cfg);
 int cmd_healthcheck(int argc, char **argv, const struct config *cfg);
+int cmd_config(int argc, char **argv, const struct config *cfg);
+int cmd_backup(int argc, char **argv, const struct config *cfg);
 
 #endif

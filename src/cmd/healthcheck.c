@@ -1,7 +1,9 @@
 /*
- * healthcheck.c — `TechChallengeApp healthcheck`: GET /healthcheck/ from the configured
- * listener and exit 0 if it answers 200, 1 otherwise. For container health checks in images
- * without curl. A wildcard ListenHost (0.0.0.0, ::) is reached over loopback.
+ * healthcheck.c — `TechChallengeApp healthcheck [--live]`: GET /healthcheck/ (readiness: the
+ * database answers) or, with --live, /livez/ (liveness: the process serves HTTP; no database)
+ * from the configured listener, and exit 0 if it answers 200, 1 otherwise, 2 on a usage error.
+ * For container health checks in images without curl. A wildcard ListenHost (0.0.0.0, ::) is
+ * reached over loopback.
  */
 #include <netdb.h>
 #include <stdio.h>
@@ -51,8 +53,18 @@ static int connect_to(const char *host, int port)
 
 int cmd_healthcheck(int argc, char **argv, const struct config *cfg)
 {
-    (void)argc;
-    (void)argv;
+    const char *path = "/healthcheck/";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--live") == 0) {
+            path = "/livez/";
+        } else {
+            fprintf(stderr,
+                    "TechChallengeApp: healthcheck: unknown argument '%s' (usage: healthcheck "
+                    "[--live])\n",
+                    argv[i]);
+            return 2;
+        }
+    }
     const char *host = reachable_host(cfg->listen_host);
     int fd = connect_to(host, cfg->listen_port);
     if (fd < 0) {
@@ -61,9 +73,9 @@ int cmd_healthcheck(int argc, char **argv, const struct config *cfg)
     }
     char request[512];
     int n = snprintf(request, sizeof request,
-                     "GET /healthcheck/ HTTP/1.1\r\nHost: %s\r\nUser-Agent: "
+                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: "
                      "TechChallengeApp-healthcheck\r\nConnection: close\r\n\r\n",
-                     strchr(host, ':') ? "localhost" : host);
+                     path, strchr(host, ':') ? "localhost" : host);
     char reply[256] = "";
     size_t got = 0;
     if (write(fd, request, (size_t)n) == n) {

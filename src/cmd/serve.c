@@ -17,12 +17,37 @@
 #include "http/server.h"
 #include "log.h"
 #include "store/store.h"
+#include "util/buf.h"
 
 /* Batches of POSTs running at once, and the most tasks one INSERT takes (ADR 0010). */
 #define CREATES_IN_FLIGHT 1
 #define CREATE_BATCH_MAX  128
 /* The most ids one SELECT of single tasks takes. */
 #define GET_BATCH_MAX 256
+
+struct start_line {
+    struct buf text;
+    size_t keys;
+};
+
+static void put_key(const char *key, const char *value, const char *source, void *ctx)
+{
+    struct start_line *line = ctx;
+    buf_printf(&line->text, "%s%s=%s (%s)", line->keys++ ? ", " : "", key, value, source);
+}
+
+/* The start-up line: version, store, and every key with its value (masked as in /debug) and
+ * its source, as `config` prints them. One line, so that a failed start is still two. */
+static void log_start(const struct config *cfg)
+{
+    struct start_line line = {BUF_INIT, 0};
+    buf_printf(&line.text,
+               "starting TechChallengeApp %s (%s), store %s, configuration: ", TCA_VERSION,
+               TCA_GIT_REV, cfg->db_type_name);
+    config_each_source(cfg, put_key, &line);
+    log_info("%s", line.text.data);
+    buf_release(&line.text);
+}
 
 int cmd_serve(int argc, char **argv, const struct config *cfg)
 {
@@ -38,8 +63,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     pthread_sigmask(SIG_BLOCK, &signals, NULL); /* inherited by every thread started below */
     signal(SIGPIPE, SIG_IGN);
 
-    log_info("starting TechChallengeApp %s (%s), store %s", TCA_VERSION, TCA_GIT_REV,
-             cfg->db_type_name);
+    log_start(cfg);
     char err[512];
     struct store *store;
     if (store_open(cfg, &store, err, sizeof err) != STORE_OK) {

@@ -144,7 +144,8 @@ struct raw {
 };
 
 struct loader {
-    const char *path; /* for messages */
+    const char *path;          /* for messages */
+    const char *password_file; /* VTT_DBPASSWORD_FILE, if it was read */
     struct raw raw[NKEYS];
 };
 
@@ -316,20 +317,13 @@ static void load_env(struct loader *ld)
     }
 }
 
-static int load_password_file(struct loader *ld, char *err, size_t errlen)
+int config_read_secret_file(const char *path, char **out, char *err, size_t errlen)
 {
-    const char *path = getenv("VTT_DBPASSWORD_FILE");
-    const char *direct = getenv("VTT_DBPASSWORD");
     char qpath[256];
     char *text;
-    size_t len, i = 0;
+    size_t len;
 
-    if (!path || path[0] == '\0')
-        return 0;
-    if (direct && direct[0] != '\0') {
-        set_err(err, errlen, "VTT_DBPASSWORD and VTT_DBPASSWORD_FILE are both set; set only one");
-        return -1;
-    }
+    *out = NULL;
     quote(qpath, sizeof(qpath), path);
     if (read_file(path, 64 * 1024, &text, &len) < 0) {
         if (errno == EFBIG)
@@ -343,12 +337,34 @@ static int load_password_file(struct loader *ld, char *err, size_t errlen)
     if (memchr(text, '\0', len)) {
         set_err(err, errlen, "invalid DbPassword in VTT_DBPASSWORD_FILE '%s': contains a NUL byte",
                 qpath);
+        explicit_bzero(text, len);
         free(text);
         return -1;
     }
-    find_key("DbPassword", &i);
-    set_raw(&ld->raw[i], trimmed_dup(text, len), FROM_PASSWORD_FILE, 0);
+    *out = trimmed_dup(text, len);
+    explicit_bzero(text, len);
     free(text);
+    return 0;
+}
+
+static int load_password_file(struct loader *ld, char *err, size_t errlen)
+{
+    const char *path = getenv("VTT_DBPASSWORD_FILE");
+    const char *direct = getenv("VTT_DBPASSWORD");
+    char *secret;
+    size_t i = 0;
+
+    if (!path || path[0] == '\0')
+        return 0;
+    if (direct && direct[0] != '\0') {
+        set_err(err, errlen, "VTT_DBPASSWORD and VTT_DBPASSWORD_FILE are both set; set only one");
+        return -1;
+    }
+    if (config_read_secret_file(path, &secret, err, errlen) < 0)
+        return -1;
+    find_key("DbPassword", &i);
+    set_raw(&ld->raw[i], secret, FROM_PASSWORD_FILE, 0);
+    ld->password_file = path;
     return 0;
 }
 
@@ -513,6 +529,29 @@ static int resolve_db_path(struct config *cfg, const struct loader *ld, char *er
     return 0;
 }
 
+/* Where key i's value came from, as config_each_source says it (allocated). */
+static char *source_text(const struct loader *ld, size_t i)
+{
+    const struct raw *r = &ld->raw[i];
+    char text[320], qpath[256], env[64];
+
+    if (!r->text)
+        return xstrdup("default");
+    switch (r->from) {
+    case FROM_FILE:
+        snprintf(text, sizeof(text), "%s:%d", quote(qpath, sizeof(qpath), ld->path), r->line);
+        return xstrdup(text);
+    case FROM_ENV:
+        env_name(&keys[i], env, sizeof(env));
+        return xstrdup(env);
+    case FROM_PASSWORD_FILE:
+        return xstrdup("VTT_DBPASSWORD_FILE");
+    case FROM_DEFAULT:
+        break;
+    }
+    return xstrdup("default");
+}
+
 static void loader_release(struct loader *ld)
 {
     for (size_t i = 0; i < NKEYS; i++)
@@ -541,6 +580,11 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     }
     if (resolve_db_path(cfg, &ld, err, errlen) < 0)
         goto out;
+    cfg->sources = xcalloc(NKEYS, sizeof(*cfg->sources));
+    for (size_t i = 0; i < NKEYS; i++)
+        cfg->sources[i] = source_text(&ld, i);
+    if (ld.password_file)
+        cfg->db_password_file = xstrdup(ld.password_file);
     rc = 0;
 
 out:
@@ -560,7 +604,11 @@ void config_release(struct config *cfg)
             free(*(char **)(base + k->field));
         if (k->kind == KIND_ENUM && k->name_field != NO_FIELD)
             free(*(char **)(base + k->name_field));
+        if (cfg->sources)
+            free(cfg->sources[i]);
     }
+    free(cfg->sources);
+    free(cfg->db_password_file);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -596,15 +644,36 @@ static const char *value_text(const struct config *cfg, const struct config_key 
     return "";
 }
 
-void config_each(const struct config *cfg, config_visit_fn visit, void *ctx)
+void config_each_source(const struct config *cfg, config_source_fn visit, void *ctx)
 {
     for (size_t i = 0; i < NKEYS; i++) {
         char buf[32];
         const struct config_key *k = &keys[i];
+        const char *source = cfg->sources && cfg->sources[i] ? cfg->sources[i] : "default";
 
         if (k->flags & (KEY_SECRET | KEY_MASKED))
-            visit(k->name, MASK, ctx);
+            visit(k->name, MASK, source, ctx);
         else
-            visit(k->name, value_text(cfg, k, buf, sizeof(buf)), ctx);
+            visit(k->name, value_text(cfg, k, buf, sizeof(buf)), source, ctx);
     }
+}
+
+struct without_source {
+    config_visit_fn visit;
+    void *ctx;
+};
+
+static void drop_source(const char *key, const char *value, const char *source, void *ctx)
+{
+    const struct without_source *w = ctx;
+
+    (void)source;
+    w->visit(key, value, w->ctx);
+}
+
+void config_each(const struct config *cfg, config_visit_fn visit, void *ctx)
+{
+    struct without_source w = {visit, ctx};
+
+    config_each_source(cfg, drop_source, &w);
 }

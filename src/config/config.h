@@ -65,6 +65,12 @@ struct config {
     bool debug_endpoint;  /* DebugEndpoint: serve /debug, default true */
     enum log_level log_level;   /* LogLevel: debug|info|warn|error, default info */
     enum log_format log_format; /* LogFormat: auto|json|text, default auto */
+
+    /* Where each value came from, for config_each_source; and the VTT_DBPASSWORD_FILE path
+     * (NULL when the variable is unset), which the PostgreSQL store re-reads when the server
+     * refuses the password (a rotated secret). */
+    char **sources;
+    char *db_password_file;
 };
 
 /* Size of the buffer config_load writes its message into. */
@@ -81,8 +87,21 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 void config_release(struct config *cfg);
 
 /* Visits every key in table order with its value as text; secret values come masked as
- * "********". For /debug and the start-up log. */
+ * "********". For /debug. */
 typedef void (*config_visit_fn)(const char *key, const char *value, void *ctx);
 void config_each(const struct config *cfg, config_visit_fn visit, void *ctx);
+
+/* config_each with where each value came from: "default", "conf.toml:LINE" (the file as
+ * given), "VTT_<KEY>" or "VTT_DBPASSWORD_FILE". Values are masked as in config_each. For the
+ * `config` command and the start-up log. */
+typedef void (*config_source_fn)(const char *key, const char *value, const char *source, void *ctx);
+void config_each_source(const struct config *cfg, config_source_fn visit, void *ctx);
+
+/*
+ * Reads a secret file as VTT_DBPASSWORD_FILE is read: at most 64 KiB, no NUL byte, trimmed of
+ * surrounding white space. On success *out is the secret (caller frees; zero it first). On
+ * failure returns -1 and writes one line naming the path (never the content) into err.
+ */
+int config_read_secret_file(const char *path, char **out, char *err, size_t errlen);
 
 #endif

@@ -2,9 +2,12 @@
  * assets.c — the embedded web UI (assets_data.h): content type from the extension, a strong
  * ETag with 304 on If-None-Match, "no-cache" so browsers revalidate after an upgrade.
  * Lookup is an exact match in the table, so no path (../, encoded or not) can reach a file
- * that was not embedded.
+ * that was not embedded. A directory named without its trailing slash ("/swagger") is
+ * redirected to it ("/swagger/"), where the page's relative links resolve.
  */
 #include <microhttpd.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +57,24 @@ static const struct asset *asset_find(const char *path)
     return bsearch(path, assets_table, assets_count, sizeof assets_table[0], by_path);
 }
 
+/* Whether path + "/" names an embedded directory (one with an index.html). */
+static bool is_directory(const char *path)
+{
+    char dir[512];
+    int n = snprintf(dir, sizeof dir, "%s/", path);
+    return n > 1 && (size_t)n < sizeof dir && path[n - 2] != '/' && asset_find(dir) != NULL;
+}
+
 void assets_handler(struct http_request *req)
 {
     const struct asset *asset = asset_find(req->path);
+    if (!asset && is_directory(req->path)) {
+        char location[512];
+        snprintf(location, sizeof location, "%s/", req->path);
+        http_add_header(req, "Location", location);
+        http_respond_static(req, MHD_HTTP_MOVED_PERMANENTLY, NULL, "", 0);
+        return;
+    }
     if (!asset) {
         http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
         return;

@@ -24,6 +24,7 @@ void task_replace_handler(struct http_request *req);
 void task_patch_handler(struct http_request *req);
 void task_delete_handler(struct http_request *req);
 void health_handler(struct http_request *req);
+void live_handler(struct http_request *req);
 void debug_handler(struct http_request *req);
 void metrics_handler(struct http_request *req);
 /* GET/HEAD of any path no route matches: an embedded asset, or 404. */

@@ -1,7 +1,11 @@
 /*
- * health.c — GET /healthcheck/: 200 "OK" only when the database answers, so a load balancer
- * stops routing to an instance that cannot serve (the Go original said OK regardless), and 503
- * while the instance drains on SIGTERM.
+ * health.c — the two health checks, kept apart:
+ *  - readiness, GET /healthcheck/: 200 "OK" only when the database answers, so a load balancer
+ *    stops routing to an instance that cannot serve (the Go original said OK regardless), and
+ *    503 while the instance drains on SIGTERM;
+ *  - liveness, GET /livez/: 200 "OK" whenever the process serves HTTP, draining or not. It never
+ *    touches the database, so a container health check (Docker, ECS) does not replace every
+ *    task during a database outage or failover.
  */
 #include <microhttpd.h>
 #include <string.h>
@@ -20,4 +24,10 @@ void health_handler(struct http_request *req)
         http_respond_static(req, MHD_HTTP_SERVICE_UNAVAILABLE, HTTP_TEXT, down, strlen(down));
     else
         http_respond_static(req, MHD_HTTP_OK, HTTP_TEXT, ok, strlen(ok));
+}
+
+void live_handler(struct http_request *req)
+{
+    static const char ok[] = "OK";
+    http_respond_static(req, MHD_HTTP_OK, HTTP_TEXT, ok, strlen(ok));
 }

@@ -15,6 +15,7 @@ const struct route app_routes[] = {
       [HTTP_PATCH] = task_patch_handler,
       [HTTP_DELETE] = task_delete_handler}},
     {"/healthcheck", "/healthcheck/", {[HTTP_GET] = health_handler}},
+    {"/livez", "/livez/", {[HTTP_GET] = live_handler}},
     {"/debug", "/debug", {[HTTP_GET] = debug_handler}},
     {"/metrics", "/metrics", {[HTTP_GET] = metrics_handler}},
 };

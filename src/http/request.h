@@ -65,6 +65,8 @@ struct http_request {
     size_t discarded;        /* body bytes past the limit, read and dropped */
     bool counted;            /* reported to metrics */
     char request_id[65];
+    char amzn_trace_id[257]; /* X-Amzn-Trace-Id if valid (http/trace.h), else "" */
+    char traceparent[56];    /* W3C traceparent if valid, else "" */
     uint64_t start_ns;
 
     /* Set by the handler through http_respond_*. */

@@ -28,6 +28,7 @@
 #include "app.h"
 #include "config/config.h"
 #include "handlers/handlers.h"
+#include "http/trace.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
@@ -140,7 +141,7 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
     if (req->path) {
         long long us = (long long)((clock_now_ns() - req->start_ns) / 1000);
         size_t bytes = req->out_static ? req->out_static_len : req->out.len;
-        const struct log_field fields[] = {
+        struct log_field fields[9] = {
             {"method", req->method < HTTP_METHOD_COUNT ? http_method_names[req->method] : "OTHER",
              0},
             {"path", req->path, 0},
@@ -150,8 +151,13 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
             {"bytes", NULL, (long long)bytes},
             {"completed", NULL, why == MHD_REQUEST_TERMINATED_COMPLETED_OK},
         };
+        size_t n = 7;
+        if (req->amzn_trace_id[0])
+            fields[n++] = (struct log_field){"amzn_trace_id", req->amzn_trace_id, 0};
+        if (req->traceparent[0])
+            fields[n++] = (struct log_field){"traceparent", req->traceparent, 0};
         log_set_request_id(req->request_id);
-        log_fields(LOG_INFO, "request", fields, sizeof fields / sizeof fields[0]);
+        log_fields(LOG_INFO, "request", fields, n);
         log_set_request_id(NULL);
     }
     if (!req->counted) /* no response was queued: the client went away */
@@ -358,6 +364,8 @@ static enum MHD_Result begin_request(struct http_server *server, struct http_req
         snprintf(req->request_id, sizeof req->request_id, "%s", id);
     else
         request_id_generate(req->request_id);
+    trace_amzn_parse(http_request_header(req, "X-Amzn-Trace-Id"), req->amzn_trace_id);
+    trace_parent_parse(http_request_header(req, "traceparent"), req->traceparent);
 
     const char *bad = request_framing_error(conn);
     if (bad || !path_is_sane(url)) {

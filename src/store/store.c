@@ -4,6 +4,7 @@
 #include "store/store.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -158,6 +159,17 @@ enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, 
 enum store_status store_migrate(const struct config *cfg, FILE *out, char *err, size_t errlen)
 {
     return backend_for(cfg)->migrate(cfg, out, err, errlen);
+}
+
+enum store_status store_backup(const struct config *cfg, const char *dest, bool replace, FILE *out,
+                               char *err, size_t errlen)
+{
+    const struct store_backend *backend = backend_for(cfg);
+    if (!backend->backup) {
+        snprintf(err, errlen, "the %s store has no backup command of its own", backend->name);
+        return STORE_ERROR;
+    }
+    return backend->backup(cfg, dest, replace, out, err, errlen);
 }
 
 void store_stats(struct store *store, struct store_stats *out)

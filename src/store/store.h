@@ -130,10 +130,23 @@ enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, 
                                  char *err, size_t errlen);
 enum store_status store_migrate(const struct config *cfg, FILE *out, char *err, size_t errlen);
 
+/*
+ * store_backup: a consistent copy of the embedded store in file dest, taken while a server may
+ * be using the database (SQLite's online backup API: one read snapshot, writers go on). The copy
+ * is written to a temporary file beside dest, checked (PRAGMA integrity_check), synced, and
+ * renamed to dest; an existing dest is an error unless replace. Prints what it does to out. The
+ * copy is a self-contained file (rollback journal, no -wal). Backends without a backup of their
+ * own (PostgreSQL: pg_dump, snapshots) return STORE_ERROR with a message saying so.
+ */
+enum store_status store_backup(const struct config *cfg, const char *dest, bool replace, FILE *out,
+                               char *err, size_t errlen);
+
 /* Connection pool figures for /metrics (zeros where a backend has no pool). */
 struct store_stats {
     int pool_size;
-    int in_use;
+    int in_use;      /* taken by a caller (connected or being connected) */
+    int unconnected; /* free slots without a connection: never connected yet, or dropped
+                        while the database was down or unreachable */
     int waiting;
 };
 void store_stats(struct store *store, struct store_stats *out);

@@ -34,6 +34,9 @@ struct store_backend {
     enum store_status (*updatedb)(const struct config *cfg, bool skip_create_db, FILE *out,
                                   char *err, size_t errlen);
     enum store_status (*migrate)(const struct config *cfg, FILE *out, char *err, size_t errlen);
+    /* Optional: without it, store_backup fails with a message. */
+    enum store_status (*backup)(const struct config *cfg, const char *dest, bool replace, FILE *out,
+                                char *err, size_t errlen);
     /* Optional: pool figures for /metrics. */
     void (*stats)(struct store *store, struct store_stats *out);
 };

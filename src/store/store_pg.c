@@ -16,6 +16,8 @@
  *
  * Connection settings go to libpq as keyword/value arrays (never a conninfo string built from
  * config values), and every message that leaves this file is one line with the password masked.
+ * The password is the one setting that may change: when it comes from VTT_DBPASSWORD_FILE and
+ * the server refuses it, the file is read again (conn_connect, ADR 0020).
  */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -136,8 +138,11 @@ struct pg_conn {
 
 struct pg_store {
     struct store base;
-    struct pg_target target;
-    struct pg_params params;
+    struct pg_target target; /* target.password is guarded by secret_lock */
+    char options[64];        /* the session settings of every pooled connection */
+    char *password_file;     /* VTT_DBPASSWORD_FILE, re-read when the password is refused */
+    pthread_mutex_t secret_lock;
+    unsigned password_gen; /* bumped each time the password changes */
     int pool_timeout_ms;
     int answer_deadline_ms, ping_deadline_ms; /* see ANSWER_GRACE_MS */
 
@@ -149,6 +154,7 @@ struct pg_store {
     struct pg_conn *conns;
     struct pg_conn **idle; /* stack of free connections; the warmest on top */
     int nconns, nidle;
+    int filled;   /* slots fill_pool has put in the pool so far */
     int waiting;  /* callers waiting for a free connection */
     bool down;    /* the last connect attempt failed */
     bool probing; /* a caller is trying to connect while down */
@@ -304,14 +310,20 @@ static void params_init(struct pg_params *p, const struct pg_target *t, const ch
     params_add(p, "options", p->options);
 }
 
-/* Opens one connection; on failure returns NULL with the message in err. */
-static PGconn *pg_connect(const struct pg_target *t, const struct pg_params *p, char *err,
-                          size_t errlen)
+/* Opens one connection; on failure returns NULL with the message in err and, if asked is not
+ * NULL, whether the server had asked for the password (the failure came at or after
+ * authentication, not from the network). */
+static PGconn *pg_connect(const struct pg_target *t, const struct pg_params *p, bool *asked,
+                          char *err, size_t errlen)
 {
     /* expand_dbname = 0: a DbName is a name, never a connection string. */
     PGconn *pg = PQconnectdbParams(p->keys, p->values, 0);
+    if (asked)
+        *asked = false;
     if (PQstatus(pg) != CONNECTION_OK) {
         connect_message(err, errlen, t, pg);
+        if (asked)
+            *asked = PQconnectionUsedPassword(pg) != 0;
         PQfinish(pg);
         return NULL;
     }
@@ -365,15 +377,91 @@ static void conn_drop(struct pg_conn *c)
     c->prepared = 0;
 }
 
+/* ---- the password, which may change (VTT_DBPASSWORD_FILE re-read) ---- */
+
+/* One line of msg with the current password masked. */
+static void masked_line(struct pg_store *s, char *dst, size_t dstlen, const char *msg)
+{
+    pthread_mutex_lock(&s->secret_lock);
+    one_line(dst, dstlen, msg, s->target.password);
+    pthread_mutex_unlock(&s->secret_lock);
+}
+
+/* Connects with the current password; *gen is the password's generation it used. */
+static PGconn *connect_current(struct pg_store *s, unsigned *gen, bool *asked, char *err,
+                               size_t errlen)
+{
+    struct pg_target t;
+    struct pg_params p;
+
+    pthread_mutex_lock(&s->secret_lock);
+    t = s->target; /* the other strings never change */
+    t.password = xstrdup(s->target.password);
+    *gen = s->password_gen;
+    pthread_mutex_unlock(&s->secret_lock);
+    params_init(&p, &t, t.dbname, s->options);
+    PGconn *pg = pg_connect(&t, &p, asked, err, errlen);
+    explicit_bzero(t.password, strlen(t.password));
+    free(t.password);
+    return pg;
+}
+
+/*
+ * After the server refused a connection made with password generation used_gen: reads
+ * VTT_DBPASSWORD_FILE again and, if it holds another password (the secret was rotated), makes
+ * that the password of every later connection. Returns whether a connect should be tried again
+ * at once: the password changed, here or in another thread, since used_gen.
+ */
+static bool password_reload(struct pg_store *s, unsigned used_gen)
+{
+    char err[STORE_ERRMSG_MAX];
+    char *fresh = NULL;
+    bool retry, swapped = false;
+
+    if (config_read_secret_file(s->password_file, &fresh, err, sizeof err) < 0) {
+        log_warn("PostgreSQL refused the connection and the password cannot be read again: %s",
+                 err);
+        return false;
+    }
+    pthread_mutex_lock(&s->secret_lock);
+    retry = s->password_gen != used_gen;
+    if (!retry && strcmp(fresh, s->target.password) != 0) {
+        char *old = s->target.password;
+        s->target.password = fresh;
+        fresh = old;
+        s->password_gen++;
+        retry = swapped = true;
+    }
+    pthread_mutex_unlock(&s->secret_lock);
+    explicit_bzero(fresh, strlen(fresh));
+    free(fresh);
+    if (swapped)
+        log_warn("PostgreSQL refused the connection: VTT_DBPASSWORD_FILE holds a new password, "
+                 "connecting with it");
+    else if (!retry)
+        log_debug("PostgreSQL refused the connection; VTT_DBPASSWORD_FILE is unchanged");
+    return retry;
+}
+
 /*
  * Connects c. Statements are prepared on a connection when it first runs them (run): preparing
  * a statement on tasks waits for a lock on it, so a connection must not wait behind a LOCK TABLE
  * or a migration for statements nobody asked for yet — least of all the health check's.
+ *
+ * When the password comes from VTT_DBPASSWORD_FILE and the server refused the connection after
+ * asking for it, the file is read again, and a new password in it is tried at once (once): a
+ * rotated secret is picked up on the next connect, without a restart (ADR 0020). Each failed
+ * connect reads the file at most once, and failed connects are already spaced by the back-off.
  */
 static bool conn_connect(struct pg_store *s, struct pg_conn *c, char *err, size_t errlen)
 {
-    c->pg = pg_connect(&s->target, &s->params, err, errlen);
+    unsigned gen;
+    bool asked;
+
     c->prepared = 0;
+    c->pg = connect_current(s, &gen, &asked, err, errlen);
+    if (!c->pg && asked && s->password_file && password_reload(s, gen))
+        c->pg = connect_current(s, &gen, &asked, err, errlen);
     return c->pg != NULL;
 }
 
@@ -410,7 +498,7 @@ static enum store_status conn_ready(struct pg_store *s, struct pg_conn *c)
         return STORE_OK;
     if (c->pg) {
         char msg[STORE_ERRMSG_MAX];
-        one_line(msg, sizeof msg, PQerrorMessage(c->pg), s->target.password);
+        masked_line(s, msg, sizeof msg, PQerrorMessage(c->pg));
         log_warn("PostgreSQL connection closed, reconnecting: %s", msg);
         conn_drop(c);
     }
@@ -693,7 +781,9 @@ static enum store_status run(struct pg_store *s, enum stmt i, const struct pg_ar
         char msg[STORE_ERRMSG_MAX];
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         bool lost = failure_is_lost(c->pg, res);
+        pthread_mutex_lock(&s->secret_lock);
         result_message(msg, sizeof msg, c->pg, res, s->target.password);
+        pthread_mutex_unlock(&s->secret_lock);
         if (lost && retry_read && attempt == 0) {
             log_warn("PostgreSQL connection lost during %s, retrying once: %s", stmts[i].name, msg);
             PQclear(res);
@@ -920,7 +1010,18 @@ static void pg_stats(struct store *store, struct store_stats *out)
     struct pg_store *s = (struct pg_store *)store;
     pthread_mutex_lock(&s->lock);
     out->pool_size = s->nconns;
-    out->in_use = s->nconns - s->nidle;
+    /* Slots fill_pool has not reached yet are being connected: unconnected, not in use. */
+    out->in_use = s->filled - s->nidle;
+    out->unconnected = s->nconns - s->filled;
+    for (int k = 0; k < s->nidle; k++) {
+        /* A free connection the server has closed (its farewell is waiting on the socket) is
+         * dropped now rather than counted as idle: during an outage the gauge shows the pool
+         * as it is, not as it was. */
+        struct pg_conn *c = s->idle[k];
+        if (c->pg && !conn_alive(c))
+            conn_drop(c);
+        out->unconnected += c->pg == NULL;
+    }
     out->waiting = s->waiting;
     pthread_mutex_unlock(&s->lock);
 }
@@ -948,8 +1049,10 @@ static void *fill_pool(void *arg)
             s->retry_at = clock_deadline_ms(0);
             while (i < s->nconns)
                 s->idle[s->nidle++] = &s->conns[i++];
+            s->filled = s->nconns;
         } else {
             s->idle[s->nidle++] = &s->conns[i];
+            s->filled = i + 1;
         }
         pthread_cond_broadcast(&s->freed);
         pthread_mutex_unlock(&s->lock);
@@ -971,6 +1074,8 @@ static void pg_free(struct store *store)
     pthread_cond_destroy(&s->freed);
     pthread_mutex_destroy(&s->lock);
     target_release(&s->target);
+    pthread_mutex_destroy(&s->secret_lock);
+    free(s->password_file);
     free(s);
 }
 
@@ -990,11 +1095,11 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
     }
 
     struct pg_store *s = xcalloc(1, sizeof *s);
-    char options[64];
     s->base.backend = &store_pg_backend;
     target_init(&s->target, cfg);
-    snprintf(options, sizeof options, "-c statement_timeout=%d", cfg->db_statement_timeout);
-    params_init(&s->params, &s->target, s->target.dbname, options);
+    snprintf(s->options, sizeof s->options, "-c statement_timeout=%d", cfg->db_statement_timeout);
+    s->password_file = cfg->db_password_file ? xstrdup(cfg->db_password_file) : NULL;
+    pthread_mutex_init(&s->secret_lock, NULL);
     s->pool_timeout_ms = cfg->db_pool_timeout > 0 ? cfg->db_pool_timeout : 0;
     s->answer_deadline_ms = cfg->db_statement_timeout + ANSWER_GRACE_MS;
     s->ping_deadline_ms =
@@ -1028,7 +1133,7 @@ static enum store_status schema_connect(const struct pg_target *t, const char *d
     char options[64];
     snprintf(options, sizeof options, "-c lock_timeout=%d", t->statement_timeout);
     params_init(&p, t, dbname, options);
-    *out = pg_connect(t, &p, err, errlen);
+    *out = pg_connect(t, &p, NULL, err, errlen);
     return *out ? STORE_OK : STORE_UNAVAILABLE;
 }
 

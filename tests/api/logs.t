@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The log: one JSON object per line with time, level, msg (and request_id inside a request);
-access lines carry method, path, route, status, duration and bytes; LogLevel filters;
+access lines carry method, path, route, status, duration and bytes, and the trace headers
+(X-Amzn-Trace-Id, traceparent) when valid; LogLevel filters;
 LogFormat=text is for humans; a canary password appears nowhere, even at debug level."""
 import json
 import os
@@ -41,6 +42,49 @@ with App(env={"VTT_DBPASSWORD": CANARY, "VTT_LOGLEVEL": "debug"}) as app:
            for r in access), "duration_us and bytes are numbers")
     is_([r.get("status") for r in access], [200, 400, 404], "statuses logged as sent")
     ok(CANARY not in app.read_log(), "the password never appears, even at debug level")
+
+# Trace context: the ALB's X-Amzn-Trace-Id and W3C traceparent go on the access line when they
+# have their specified shape, and nothing else does (the line stays one JSON object).
+AMZN = "Root=1-67891233-abcdef012345678912345678;Parent=463ac35c9f6413ad;Sampled=1"
+PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+with App() as app:
+    cases = [
+        ({"X-Amzn-Trace-Id": AMZN, "traceparent": PARENT}, AMZN, PARENT, "both valid"),
+        ({"X-Amzn-Trace-Id": "Self=1-67891233-12456789abcdef012345678;Root=1-67891233-abcdef01"
+                             "2345678912345678"},
+         "Self=1-67891233-12456789abcdef012345678;Root=1-67891233-abcdef012345678912345678",
+         None, "an ALB trace id with Self"),
+        ({"traceparent": "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future"}, None,
+         "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+         "a later traceparent version: its first 55 characters"),
+        ({"X-Amzn-Trace-Id": 'Root=1-x";"injected":"1', "traceparent": PARENT.upper()}, None,
+         None, "a quote in the trace id, upper-case hex: dropped"),
+        ({"X-Amzn-Trace-Id": "Root=" + "a" * 300,
+          "traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}, None, None,
+         "an over-long trace id, an all-zero trace id: dropped"),
+        ({"X-Amzn-Trace-Id": "Root=;;", "traceparent": "ff-4bf92f3577b34da6a3ce929d0e0e4736-"
+                                                        "00f067aa0ba902b7-01"}, None, None,
+         "an empty field, version ff: dropped"),
+        ({"traceparent": PARENT + "-x"}, None, None, "version 00 with extra fields: dropped"),
+    ]
+    for n, (headers, _, _, _) in enumerate(cases):
+        headers = dict(headers, **{"X-Request-Id": "trace-case-%d" % n})
+        app.request("GET", "/api/task/", headers=headers)
+    app.stop()
+    lines = app.read_log().splitlines()
+    by_id = {}
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            ok(False, "a log line is not JSON: %r" % line)
+            continue
+        if rec.get("msg") == "request":
+            by_id[rec.get("request_id")] = rec
+    for n, (_, amzn, parent, what) in enumerate(cases):
+        rec = by_id.get("trace-case-%d" % n, {})
+        is_((rec.get("amzn_trace_id"), rec.get("traceparent"), "injected" in rec),
+            (amzn, parent, False), "trace headers, " + what)
 
 with App(env={"VTT_LOGLEVEL": "warn"}) as app:
     app.request("GET", "/api/task/")

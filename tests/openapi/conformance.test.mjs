@@ -105,7 +105,7 @@ describe('the document', () => {
                 assert.ok(op.summary && op.tags?.length, `${m} ${tmpl} summary/tags`);
             }
         }
-        assert.equal(ids.size, 14);
+        assert.equal(ids.size, 16);
     });
 });
 
@@ -272,7 +272,7 @@ describe('API on the embedded store', () => {
     }
     const allowOf = (res) => res.headers.allow.split(',').map((s) => s.trim()).sort();
     const concretePaths = ['/api/task/', '/api/task', '/api/task/1/', '/api/task/1',
-        '/healthcheck/', '/healthcheck', '/debug', '/metrics'];
+        '/healthcheck/', '/healthcheck', '/livez/', '/livez', '/debug', '/metrics'];
 
     it('OPTIONS on every path is 204 with the declared methods in Allow', async () => {
         for (const p of concretePaths) {
@@ -285,7 +285,7 @@ describe('API on the embedded store', () => {
         async () => {
             const wrong = [['PUT', '/api/task/'], ['DELETE', '/api/task'], ['PATCH', '/api/task/'],
                 ['POST', '/api/task/1/'], ['POST', '/api/task/1'], ['POST', '/healthcheck/'],
-                ['PUT', '/healthcheck'], ['POST', '/debug'], ['DELETE', '/metrics'],
+                ['PUT', '/healthcheck'], ['POST', '/livez/'], ['POST', '/debug'], ['DELETE', '/metrics'],
                 ['POST', '/metrics']];
             for (const [m, p] of wrong) {
                 const res = await call(app, m, p, 405, m === 'DELETE' ? {} : { body: '{}' });
@@ -295,6 +295,12 @@ describe('API on the embedded store', () => {
 
     it('GET /healthcheck/ is 200 OK, with and without the slash', async () => {
         for (const p of ['/healthcheck/', '/healthcheck']) {
+            assert.equal((await call(app, 'GET', p, 200)).text, 'OK');
+        }
+    });
+
+    it('GET /livez/ is 200 OK, with and without the slash', async () => {
+        for (const p of ['/livez/', '/livez']) {
             assert.equal((await call(app, 'GET', p, 200)).text, 'OK');
         }
     });
