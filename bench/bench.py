@@ -673,7 +673,7 @@ def write_outputs(b):
           "machine is shared with other work; compare ratios, not absolute numbers" %
           (b.load_before + b.load_after),
           "- response sizes: %s" % ", ".join("%s %d bytes" % kv for kv in b.body_len.items()),
-          "", "## Targets (issue 8)", ""] + tgt + ["", "## Results", ""] + table + [
+          "", "## Targets", ""] + tgt + ["", "## Results", ""] + table + [
           "", "## Start-up, memory, size", ""] + startup
     if has_png:
         md += ["", "## Throughput and p99 against concurrency", "", "![plot](%s)" % png_name]

@@ -21,11 +21,9 @@ not_ok() {
   return 0
 }
 
-if ! command -v terraform >/dev/null; then
-  echo "1..1"
-  echo "not ok 1 - terraform is on PATH (it comes with the machine image: /usr/local/bin/terraform)"
-  exit 1
-fi
+# shellcheck source=tests/lib/terraform.sh
+. "$root/tests/lib/terraform.sh"
+terraform_or_skip
 
 # The provider comes from a filesystem mirror, never the network. TF_CLI_CONFIG_FILE may point
 # at a file that does not exist, so always set it.

@@ -1,6 +1,6 @@
 """task_api.py — the task API checks, shared by the embedded-store run (tasks.t) and the
-PostgreSQL run (tasks_pg.t): every route, the original's JSON shapes, every bad input the core
-issue lists. check_task_api(app) expects a freshly seeded app (updatedb) and stops it at the end.
+PostgreSQL run (tasks_pg.t): every route, the original's JSON shapes, every bad input the API
+refuses. check_task_api(app) expects a freshly seeded app (updatedb) and stops it at the end.
 """
 import json
 import time

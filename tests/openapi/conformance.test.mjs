@@ -293,6 +293,29 @@ describe('API on the embedded store', () => {
             }
         });
 
+    it('request line and headers over 16 KiB are 431 on every operation that declares it',
+        async (t) => {
+            const ops = [];
+            for (const [tmpl, item] of Object.entries(doc.paths)) {
+                for (const m of METHODS.filter((x) => item[x]?.responses?.['431'])) {
+                    ops.push([m.toUpperCase(), tmpl.replace('{id}', '1')]);
+                }
+            }
+            assert.ok(ops.length >= 10, `${ops.length} operations declare 431`);
+            const headers = { 'X-Padding': 'a'.repeat(17 * 1024) };
+            for (const [m, p] of ops) {
+                const body = ['POST', 'PUT', 'PATCH'].includes(m) ? '{"title":"x"}' : undefined;
+                const res = await app.request(m, p, { headers, body });
+                if (res.status === 431 && !/^application\/json/.test(res.headers['content-type'] ?? '')) {
+                    /* libmicrohttpd's own HTML page: the server's JSON early errors are pending. */
+                    t.todo('431 comes from the HTTP library (HTML), not the JSON error yet');
+                    ops.forEach(([m2, p2]) => todo.add(`${templateFor(p2)} ${m2} 431`));
+                }
+                assert.deepEqual(check(m, p, res), [], `${m} ${p} -> ${res.status}`);
+                assert.equal(res.status, 431, `${m} ${p}`);
+            }
+        });
+
     it('GET /healthcheck/ is 200 OK, with and without the slash', async () => {
         for (const p of ['/healthcheck/', '/healthcheck']) {
             assert.equal((await call(app, 'GET', p, 200)).text, 'OK');
@@ -461,6 +484,8 @@ describe('coverage', () => {
     it('every response the document declares was produced by the real server', (t) => {
         const missing = declaredResponses().filter((k) => !seen.has(k));
         const pending = missing.filter((k) => todo.has(k));
+        const absent = missing.filter((k) => !todo.has(k));
+        assert.deepEqual(absent, [], `never produced: ${absent.join(', ')}`);
         if (pending.length) {
             t.todo(`pending features: ${pending.join(', ')}`);
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The OpenAPI document against the real binary ($TCA_BIN, default build/TechChallengeApp):
 # conformance of every route and error case (conformance.test.mjs) and the API page in headless
-# Debian chromium (page.test.mjs), the observability samples (observability.test.mjs). Prints
+# Debian chromium (page.test.mjs), the observability samples (observability.test.mjs). prism.t
+# runs the conformance suite again through Prism's validating proxy; alerts.t the alert rules. Prints
 # plain TAP (lib/tap-reporter.mjs).
 set -euo pipefail
 cd "$(dirname "$0")"
