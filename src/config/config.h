@@ -62,6 +62,10 @@ struct config {
     bool debug_endpoint;  /* DebugEndpoint: serve /debug, default true */
     enum log_level log_level;   /* LogLevel: debug|info|warn|error, default info */
     enum log_format log_format; /* LogFormat: auto|json|text, default auto */
+    char *tls_cert_file;        /* TlsCertFile: PEM certificate (chain) for HTTPS, default "" */
+    char *tls_key_file;         /* TlsKeyFile: PEM private key of TlsCertFile, default "" */
+    bool tls_self_signed; /* TlsSelfSigned: HTTPS with a certificate made at start when no files
+                             are given, default false */
 };
 
 /* Size of the buffer config_load writes its message into. */
