@@ -1,12 +1,14 @@
 /*
  * tls.c — see tls.h.
  *
- * A certificate is kept as DER bytes (the chain and the key), loaded and checked once, never
- * changed: struct tls_cert. libmicrohttpd calls tls_retrieve at each handshake (GnuTLS's
- * certificate callback); it builds that session's own GnuTLS objects from the current
- * tls_cert's bytes and hands them over with GNUTLS_CERT_RETR_DEINIT_ALL, so GnuTLS frees them
- * when the session ends. A reload builds a new tls_cert and swaps the pointer under a
- * read-write lock; the old one can be freed at once, because no session points into it.
+ * A certificate (the parsed chain and key) is loaded and checked once and then never changed:
+ * struct tls_cert. libmicrohttpd calls tls_retrieve at each handshake (GnuTLS's certificate
+ * callback); it copies the current tls_cert into that session's own GnuTLS objects and hands
+ * them over with GNUTLS_CERT_RETR_DEINIT_ALL, so GnuTLS frees them when the session ends. A
+ * reload builds a new tls_cert and swaps the pointer under the same mutex; the old one can be
+ * freed at once, because no session points into it. The copy costs about 30 us for a P-256
+ * key and one certificate (ADR 0017), and the mutex also keeps GnuTLS from ever reading one
+ * certificate object from two threads at once.
  */
 #include "http/tls.h"
 
@@ -47,15 +49,15 @@
 #define MAX_CHAIN              16
 
 struct tls_cert {
-    gnutls_datum_t chain[MAX_CHAIN]; /* DER, the server's certificate first */
+    gnutls_x509_crt_t chain[MAX_CHAIN]; /* the server's certificate first */
     unsigned chain_len;
-    gnutls_datum_t key; /* DER (PKCS#8) */
-    char desc[320];     /* subject, fingerprint, expiry: for the log */
+    gnutls_x509_privkey_t key;
+    char desc[320]; /* subject, fingerprint, expiry: for the log */
 };
 
 struct http_tls {
     char *cert_file, *key_file; /* "" when self-signed */
-    pthread_rwlock_t lock;      /* guards current */
+    pthread_mutex_t lock;       /* guards current, and every use of it */
     struct tls_cert *current;
     struct MHD_OptionItem options[3];
 };
@@ -65,23 +67,14 @@ static struct http_tls *the_tls;
 
 static struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
 
-static void datum_copy(gnutls_datum_t *dst, const gnutls_datum_t *src)
-{
-    dst->data = xmalloc(src->size ? src->size : 1);
-    memcpy(dst->data, src->data, src->size);
-    dst->size = src->size;
-}
-
 static void cert_free(struct tls_cert *c)
 {
     if (!c)
         return;
     for (unsigned i = 0; i < c->chain_len; i++)
-        free(c->chain[i].data);
-    if (c->key.data) {
-        memset(c->key.data, 0, c->key.size);
-        free(c->key.data);
-    }
+        gnutls_x509_crt_deinit(c->chain[i]);
+    if (c->key)
+        gnutls_x509_privkey_deinit(c->key);
     free(c);
 }
 
@@ -186,35 +179,16 @@ static bool key_matches(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
     return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-/* Exports the chain and the key as DER into a new tls_cert. NULL with err on failure. */
-static struct tls_cert *cert_build(gnutls_x509_crt_t *crts, unsigned n, gnutls_x509_privkey_t key,
-                                   const char *what, char *err, size_t errlen)
+/* A new tls_cert that takes over the n certificates of crts and key. */
+static struct tls_cert *cert_new(gnutls_x509_crt_t *crts, unsigned n, gnutls_x509_privkey_t key)
 {
     struct tls_cert *c = xcalloc(1, sizeof *c);
-    gnutls_datum_t der = {NULL, 0};
-    int rc;
 
-    for (unsigned i = 0; i < n; i++) {
-        rc = gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_DER, &der);
-        if (rc < 0)
-            goto fail;
-        datum_copy(&c->chain[c->chain_len++], &der);
-        gnutls_free(der.data);
-        der.data = NULL;
-    }
-    rc = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER, NULL, GNUTLS_PKCS_PLAIN, &der);
-    if (rc < 0)
-        goto fail;
-    datum_copy(&c->key, &der);
-    memset(der.data, 0, der.size);
-    gnutls_free(der.data);
+    for (unsigned i = 0; i < n; i++)
+        c->chain[c->chain_len++] = crts[i];
+    c->key = key;
     cert_describe(c, crts[0]);
     return c;
-
-fail:
-    snprintf(err, errlen, "%s: cannot export the certificate: %s", what, gnutls_strerror(rc));
-    cert_free(c);
-    return NULL;
 }
 
 /* Loads TlsCertFile and TlsKeyFile, checks they belong together. NULL with err on failure. */
@@ -265,9 +239,11 @@ static struct tls_cert *cert_load(const char *cert_file, const char *key_file, c
                  key_file, cert_file);
         goto out;
     }
-    c = cert_build(crts, n, key, "TlsCertFile", err, errlen);
-    if (c && gnutls_x509_crt_get_expiration_time(crts[0]) < time(NULL))
+    c = cert_new(crts, n, key);
+    if (gnutls_x509_crt_get_expiration_time(crts[0]) < time(NULL))
         log_warn("TlsCertFile '%s': the certificate has expired (%s)", cert_file, c->desc);
+    n = 0; /* the certificates and the key are c's now */
+    key = NULL;
 
 out:
     for (unsigned i = 0; i < n; i++)
@@ -293,7 +269,6 @@ static struct tls_cert *cert_self_signed(char *err, size_t errlen)
 {
     gnutls_x509_privkey_t key = NULL;
     gnutls_x509_crt_t crt = NULL;
-    struct tls_cert *c = NULL;
     unsigned char serial[16];
     char host[256];
     time_t now = time(NULL);
@@ -306,8 +281,7 @@ static struct tls_cert *cert_self_signed(char *err, size_t errlen)
         (rc = gnutls_x509_crt_init(&crt)) < 0 ||
         (rc = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial)) < 0)
         goto fail;
-    serial[0] &= 0x7f; /* a positive serial number */
-    serial[0] |= 0x01;
+    serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x01); /* positive, 16 bytes long */
     if ((rc = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
         (rc = gnutls_x509_crt_set_serial(crt, serial, sizeof serial)) < 0 ||
         (rc = gnutls_x509_crt_set_activation_time(crt, now - SELF_SIGNED_BACKDATE_S)) < 0 ||
@@ -324,17 +298,15 @@ static struct tls_cert *cert_self_signed(char *err, size_t errlen)
         (rc = gnutls_x509_crt_set_key(crt, key)) < 0 ||
         (rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0)
         goto fail;
-    c = cert_build(&crt, 1, key, "TlsSelfSigned", err, errlen);
-    goto out;
+    return cert_new(&crt, 1, key);
 
 fail:
     snprintf(err, errlen, "TlsSelfSigned: cannot make a certificate: %s", gnutls_strerror(rc));
-out:
     if (crt)
         gnutls_x509_crt_deinit(crt);
     if (key)
         gnutls_x509_privkey_deinit(key);
-    return c;
+    return NULL;
 }
 
 static struct tls_cert *cert_get(const struct http_tls *tls, char *err, size_t errlen)
@@ -354,9 +326,10 @@ static int tls_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_
                         unsigned *ocsp_len, gnutls_privkey_t *privkey, unsigned *flags)
 {
     struct http_tls *tls = the_tls;
-    gnutls_pcert_st *pcerts;
+    gnutls_pcert_st *pcerts = NULL;
+    gnutls_x509_privkey_t xkey = NULL;
     gnutls_privkey_t key = NULL;
-    unsigned done = 0;
+    unsigned done = 0, n;
     (void)session;
     (void)info;
 
@@ -364,29 +337,32 @@ static int tls_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_
     *ocsp_len = 0;
     if (!tls)
         return -1;
-    pthread_rwlock_rdlock(&tls->lock);
+    pthread_mutex_lock(&tls->lock);
     const struct tls_cert *c = tls->current;
-    pcerts = gnutls_malloc(c->chain_len * sizeof *pcerts);
+    n = c->chain_len;
+    pcerts = gnutls_malloc(n * sizeof *pcerts);
     if (!pcerts)
         goto fail;
-    for (; done < c->chain_len; done++)
-        if (gnutls_pcert_import_x509_raw(&pcerts[done], &c->chain[done], GNUTLS_X509_FMT_DER, 0) <
-            0)
+    for (; done < n; done++)
+        if (gnutls_pcert_import_x509(&pcerts[done], c->chain[done], 0) < 0)
             goto fail;
-    if (gnutls_privkey_init(&key) < 0 ||
-        gnutls_privkey_import_x509_raw(key, &c->key, GNUTLS_X509_FMT_DER, NULL, 0) < 0)
+    if (gnutls_x509_privkey_init(&xkey) < 0 || gnutls_x509_privkey_cpy(xkey, c->key) < 0 ||
+        gnutls_privkey_init(&key) < 0 ||
+        gnutls_privkey_import_x509(key, xkey, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE) < 0)
         goto fail;
+    pthread_mutex_unlock(&tls->lock);
     *certs = pcerts;
-    *certs_len = c->chain_len;
+    *certs_len = n;
     *privkey = key;
     *flags = GNUTLS_CERT_RETR_DEINIT_ALL;
-    pthread_rwlock_unlock(&tls->lock);
     return 0;
 
 fail:
-    pthread_rwlock_unlock(&tls->lock);
+    pthread_mutex_unlock(&tls->lock);
     if (key)
-        gnutls_privkey_deinit(key);
+        gnutls_privkey_deinit(key); /* not xkey's owner unless the import succeeded */
+    if (xkey)
+        gnutls_x509_privkey_deinit(xkey);
     for (unsigned i = 0; i < done; i++)
         gnutls_pcert_deinit(&pcerts[i]);
     gnutls_free(pcerts);
@@ -458,7 +434,7 @@ int http_tls_new(const struct config *cfg, struct http_tls **out, char *err, siz
         free(tls);
         return -1;
     }
-    pthread_rwlock_init(&tls->lock, NULL);
+    pthread_mutex_init(&tls->lock, NULL);
     tls->options[0] =
         (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK2, 0, retrieve_as_pointer()};
     tls->options[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)PRIORITIES};
@@ -483,19 +459,19 @@ int http_tls_reload(struct http_tls *tls, char *err, size_t errlen)
     struct tls_cert *fresh = cert_get(tls, err, errlen);
     if (!fresh)
         return -1;
-    pthread_rwlock_wrlock(&tls->lock);
+    pthread_mutex_lock(&tls->lock);
     struct tls_cert *old = tls->current;
     tls->current = fresh;
-    pthread_rwlock_unlock(&tls->lock);
+    pthread_mutex_unlock(&tls->lock);
     cert_free(old); /* no session points into it: each has its own copy */
     return 0;
 }
 
 void http_tls_describe(struct http_tls *tls, char *out, size_t outlen)
 {
-    pthread_rwlock_rdlock(&tls->lock);
+    pthread_mutex_lock(&tls->lock);
     snprintf(out, outlen, "%s", tls->current->desc);
-    pthread_rwlock_unlock(&tls->lock);
+    pthread_mutex_unlock(&tls->lock);
 }
 
 void http_tls_free(struct http_tls *tls)
@@ -504,7 +480,7 @@ void http_tls_free(struct http_tls *tls)
         return;
     if (the_tls == tls)
         the_tls = NULL;
-    pthread_rwlock_destroy(&tls->lock);
+    pthread_mutex_destroy(&tls->lock);
     cert_free(tls->current);
     free(tls->cert_file);
     free(tls->key_file);
