@@ -161,8 +161,8 @@ with App(env=tls_env, tls=True, cafile=certs.ca) as app:
         good, proto, out = s_client(app.port, *args)
         if not ok(good and proto == want, "openssl s_client %s: %s" % (args[0], proto or "failed")):
             diag(out[-600:])
-    good, proto, out = s_client(app.port, "-alpn", "http/1.1")
-    ok(good and "ALPN protocol: http/1.1" in out, "ALPN: http/1.1 is selected")
+    good, proto, out = s_client(app.port, "-alpn", "h2,http/1.1")
+    ok(good and "ALPN protocol: http/1.1" in out, "ALPN: h2,http/1.1 offered, http/1.1 selected")
     for args, what in [
         (["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], "TLS 1.1"),
         (["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"], "TLS 1.0"),
