@@ -77,7 +77,7 @@ static size_t exchange_tls(int fd, const char *request, size_t len, char *reply,
     gnutls_session_t session = NULL;
     size_t got = 0;
     ssize_t r;
-    int rc;
+    int rc = GNUTLS_E_INTERRUPTED;
 
     if (gnutls_certificate_allocate_credentials(&cred) < 0)
         return 0;

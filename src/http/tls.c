@@ -78,7 +78,8 @@ static void cert_free(struct tls_cert *c)
     free(c);
 }
 
-/* Fills c->desc from the server's certificate: "CN=x, SHA-256 AB:CD:..., expires 2027-..". */
+/* Fills c->desc from the server's certificate:
+ * "subject 'CN=x', SHA-256 AB:CD:..., expires 2027-12-01T11:29:36Z". */
 static void cert_describe(struct tls_cert *c, gnutls_x509_crt_t crt)
 {
     char dn[160] = "?", fp_hex[3 * 32] = "", when[32] = "?";
@@ -162,7 +163,7 @@ static void wipe_free(gnutls_datum_t *d)
 {
     if (!d->data)
         return;
-    memset(d->data, 0, d->size);
+    gnutls_memset(d->data, 0, d->size); /* not optimised away, unlike memset */
     free(d->data);
     d->data = NULL;
 }
