@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -251,6 +252,45 @@ with App(env=tls_env, tls=True, cafile=certs.ca) as app:
     ok(not good, "TLS 1.2 with only RSA key exchange refused by the server")
     good, proto, out = s_client(app.port, "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256")
     ok(good and proto == "TLSv1.2", "TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256 with the RSA certificate")
+
+    # Reloads while handshakes run on every worker thread: each handshake completes, with A or
+    # B (the pair is swapped file by file, so some reloads see a mismatch and keep the old).
+    results, stop = [], threading.Event()
+
+    def handshakes():
+        while not stop.is_set() and len(results) < 5000:
+            try:
+                results.append(peer_fingerprint(app.port, verify))
+            except (OSError, ssl.SSLError) as e:
+                results.append("error: %r" % e)
+
+    workers = [threading.Thread(target=handshakes) for _ in range(4)]
+    for w in workers:
+        w.start()
+    reloads_before = app.read_log().count("TLS certificate reloaded")
+    for i in range(16):
+        pair = (chain_a, key_a) if i % 2 == 0 else (chain_b, key_b)
+        for src, dst in zip(pair, (serving_cert, serving_key)):
+            with open(dst + ".new", "w") as f:
+                f.write(open(src).read())
+            os.replace(dst + ".new", dst)
+        app.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.15)
+    stop.set()
+    for w in workers:
+        w.join(30)
+    errors = [r for r in results if r not in (fp_a, fp_b)]
+    reloads = app.read_log().count("TLS certificate reloaded") - reloads_before
+    diag("%d handshakes during 16 SIGHUPs (%d reloads took effect)" % (len(results), reloads))
+    ok(len(results) >= 20 and not errors and fp_a in results and fp_b in results,
+       "every handshake during reloads succeeds, with certificate A or B (%d, errors %r)"
+       % (len(results), errors[:3]))
+    ok(app.proc.poll() is None and app.request("GET", "/healthcheck/")[0] == 200,
+       "serving after the reloads")
+    deadline = time.monotonic() + 10  # the last SIGHUP may still be being handled
+    while peer_fingerprint(app.port, verify) != fp_b and time.monotonic() < deadline:
+        time.sleep(0.05)
+    is_(peer_fingerprint(app.port, verify), fp_b, "the last pair (B) is served")
 
     # A bad certificate on reload: logged, the current one stays.
     for text, what in [(open(key_a).read(), "a key that does not match"),

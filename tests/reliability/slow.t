@@ -58,6 +58,7 @@ def wait_fds(pid, limit, seconds):
 
 
 def attack(app, name, args):
+    app.request("GET", "/healthcheck/")  # fully started (all worker threads) before the baseline
     base = fds(app.proc.pid)
     prober = Prober(app)
     prober.start()
@@ -81,7 +82,11 @@ def attack(app, name, args):
        % (name, prober.slowest))
     diag("%s: server descriptors %d before, %d at the peak of the attack"
          % (name, base, prober.peak_fds))
-    ok(prober.peak_fds > base + 300, "%s: the attack did hold connections open" % name)
+    # Over TLS every attacking connection costs a handshake on both sides (slowhttptest shares
+    # the CPUs), so fewer are open at the peak; 150 still shows the attack was real.
+    held = 150 if app.tls else 300
+    ok(prober.peak_fds > base + held, "%s: the attack did hold connections open (more than %d)"
+       % (name, held))
     return base
 
 
