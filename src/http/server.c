@@ -524,6 +524,7 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
     server->listen_fd = listen_on(cfg->listen_host, cfg->listen_port, &server->port, err, errlen);
     if (server->listen_fd < 0)
         goto fail_free;
+    http_tls_prepare_listener(app->tls, server->listen_fd);
     init_metrics(server);
     unsigned threads = worker_threads(cfg);
     /* HTTPS (http/tls.c): MHD_USE_TLS and the certificate callback, or nothing. */

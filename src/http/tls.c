@@ -19,11 +19,14 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -443,6 +446,14 @@ int http_tls_new(const struct config *cfg, struct http_tls **out, char *err, siz
     the_tls = tls;
     *out = tls;
     return 0;
+}
+
+void http_tls_prepare_listener(const struct http_tls *tls, int fd)
+{
+    int one = 1;
+
+    if (tls && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        log_warn("cannot set TCP_NODELAY on the listener: %s", strerror(errno));
 }
 
 unsigned http_tls_daemon_flags(const struct http_tls *tls)

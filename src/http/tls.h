@@ -32,6 +32,11 @@ struct MHD_OptionItem;
  */
 int http_tls_new(const struct config *cfg, struct http_tls **out, char *err, size_t errlen);
 
+/* Sets the listening socket up for TLS: TCP_NODELAY, which accepted connections inherit (a
+ * TLS 1.3 handshake's last flight and the first response would otherwise wait for a delayed
+ * ACK, about 40 ms each). Nothing for tls NULL. */
+void http_tls_prepare_listener(const struct http_tls *tls, int fd);
+
 /* The flags to add to MHD_start_daemon's (MHD_USE_TLS), and the options to pass with
  * MHD_OPTION_ARRAY (the certificate callback and the cipher priorities), valid while tls
  * lives. For tls NULL (plain HTTP): 0, and an array holding only MHD_OPTION_END. */

@@ -8,6 +8,7 @@ closed at once; the certificate re-read on SIGHUP while an open keep-alive conne
 working (and a bad new certificate keeps the old one); TlsSelfSigned; healthcheck over TLS;
 configuration mistakes refused before anything listens. badinput_tls.t and slow_tls.t (in
 tests/reliability) run the bad-input and slow-client suites over TLS."""
+import ctypes
 import hashlib
 import http.client
 import os
@@ -103,6 +104,33 @@ def s_client(port, *args):
     return done_, proto, out
 
 
+def server_nodelay(pid, client):
+    """TCP_NODELAY on the server's end of the connection client, read from a duplicate of the
+    server's descriptor (pidfd_getfd); None if that end is not found."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    want = client.getsockname()
+    pidfd = os.pidfd_open(pid)
+    try:
+        for name in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if not os.readlink("/proc/%d/fd/%s" % (pid, name)).startswith("socket:"):
+                    continue
+            except OSError:
+                continue
+            fd = libc.syscall(438, pidfd, int(name), 0)  # pidfd_getfd
+            if fd < 0:
+                continue
+            with socket.socket(fileno=fd) as dup:
+                try:
+                    if dup.type == socket.SOCK_STREAM and dup.getpeername() == want:
+                        return dup.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+                except OSError:
+                    pass
+    finally:
+        os.close(pidfd)
+    return None
+
+
 def wait_log(app, text, seconds=10):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -164,6 +192,11 @@ with App(env=tls_env, tls=True, cafile=certs.ca) as app:
             diag(out[-600:])
     good, proto, out = s_client(app.port, "-alpn", "h2,http/1.1")
     ok(good and "ALPN protocol: http/1.1" in out, "ALPN: h2,http/1.1 offered, http/1.1 selected")
+    # Without TCP_NODELAY the TLS 1.3 handshake's last flight waits for a delayed ACK (~40 ms).
+    with socket.create_connection(("127.0.0.1", app.port), timeout=5) as s:
+        TLSStream(s)
+        is_(server_nodelay(app.proc.pid, s), True,
+            "the server's end of a TLS connection has TCP_NODELAY from the start")
     for args, what in [
         (["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], "TLS 1.1"),
         (["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"], "TLS 1.0"),
