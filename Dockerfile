@@ -6,7 +6,7 @@
 #     --tmpfs /tmp techchallengeapp serve
 #
 # Two stages on Debian 12: the first compiles with the -dev packages listed in
-# deps/apt-build.txt, the second holds only the binary and its four runtime libraries. The app
+# deps/apt-build.txt, the second holds only the binary and its runtime libraries. The app
 # runs as an unprivileged user, needs no writable root filesystem (only the SQLite file's
 # directory when the embedded store is used), handles SIGTERM itself as PID 1 (stops accepting,
 # drains, exits 0) and checks its own health with `TechChallengeApp healthcheck`, so the image
@@ -41,6 +41,7 @@ RUN mkdir -p /out/certs \
 FROM ${DEBIAN_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libmicrohttpd12 libjansson4 libsqlite3-0 libpq5 \
+      libgnutls30 \
  && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log \
  && groupadd --gid 10001 app \
  && useradd --uid 10001 --gid app --no-log-init --no-create-home --home-dir /nonexistent \

@@ -14,7 +14,7 @@ GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 BUILD ?= build
 CC ?= gcc
-PKGS := libmicrohttpd jansson sqlite3 libpq
+PKGS := libmicrohttpd jansson sqlite3 libpq gnutls
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Werror

@@ -13,6 +13,7 @@
 struct config;
 struct store;
 struct batcher;
+struct http_tls;
 
 struct app {
     const struct config *cfg;
@@ -20,6 +21,7 @@ struct app {
     struct batcher *lists;   /* batches of GET /api/task/ (task_list.c), or NULL */
     struct batcher *gets;    /* batches of GET /api/task/{id}/ (task.c), or NULL */
     struct batcher *creates; /* batches of POST /api/task/ (task.c), or NULL */
+    struct http_tls *tls;    /* HTTPS on the listener (http/tls.c), or NULL for plain HTTP */
     time_t started;
     atomic_bool draining; /* SIGTERM received: health says 503, responses say Connection: close */
 };

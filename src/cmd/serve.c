@@ -1,6 +1,7 @@
 /*
  * serve.c — `TechChallengeApp serve`: open the store, serve HTTP until SIGTERM or SIGINT,
- * then drain in-flight requests (ShutdownTimeout) and exit 0. SIGHUP is logged and ignored.
+ * then drain in-flight requests (ShutdownTimeout) and exit 0. SIGHUP re-reads the TLS
+ * certificate when the listener speaks HTTPS; otherwise it is logged and ignored.
  *
  * Signals are blocked in every thread and taken synchronously by the main thread (sigwait),
  * so no handler runs in signal context.
@@ -15,6 +16,7 @@
 #include "config/config.h"
 #include "handlers/batch.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "log.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -49,6 +51,23 @@ static void log_start(const struct config *cfg)
     buf_release(&line.text);
 }
 
+/* SIGHUP: the certificate is read again (a failure keeps the current one). */
+static void reload_tls(struct http_tls *tls)
+{
+    char msg[512];
+
+    if (!tls) {
+        log_info("SIGHUP received and ignored: configuration is read only at start-up");
+        return;
+    }
+    if (http_tls_reload(tls, msg, sizeof msg) < 0) {
+        log_error("SIGHUP: keeping the current TLS certificate: %s", msg);
+        return;
+    }
+    http_tls_describe(tls, msg, sizeof msg);
+    log_info("SIGHUP: TLS certificate reloaded: %s", msg);
+}
+
 int cmd_serve(int argc, char **argv, const struct config *cfg)
 {
     if (argc > 1) {
@@ -65,12 +84,24 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
 
     log_start(cfg);
     char err[512];
+    /* The certificate is checked first: a TLS mistake is reported before anything listens. */
+    struct http_tls *tls;
+    if (http_tls_new(cfg, &tls, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    if (tls) {
+        char desc[512];
+        http_tls_describe(tls, desc, sizeof desc);
+        log_info("HTTPS with the certificate %s", desc);
+    }
     struct store *store;
     if (store_open(cfg, &store, err, sizeof err) != STORE_OK) {
         log_error("cannot open the store: %s", err);
+        http_tls_free(tls);
         return 1;
     }
-    struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
+    struct app app = {.cfg = cfg, .store = store, .tls = tls, .started = time(NULL)};
     /* Concurrent GET lists share one query on PostgreSQL, one in flight at a time; SQLite
      * reads are cheaper than the hand-over (ADR 0007); so do GETs of one task. Concurrent
      * POSTs share one INSERT and one commit on both stores (ADR 0010). */
@@ -85,6 +116,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         batcher_free(app.gets);
         batcher_free(app.lists);
         store_free(store);
+        http_tls_free(tls);
         return 1;
     }
 
@@ -95,7 +127,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         if (sigwait(&signals, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_info("SIGHUP received and ignored: configuration is read only at start-up");
+            reload_tls(tls);
             continue;
         }
         log_info("%s received: draining for up to %d s", sig == SIGTERM ? "SIGTERM" : "SIGINT",
@@ -109,6 +141,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     batcher_free(app.creates);
     batcher_free(app.gets);
     batcher_free(app.lists);
+    http_tls_free(tls);
     log_info("stopped");
     log_buffer_stop();
     return 0;

@@ -123,6 +123,9 @@ static const struct config_key keys[] = {
     BOOL("DebugEndpoint",     "true",      debug_endpoint),
     ENUM("LogLevel",          "info",      FIELD(log_level), NO_FIELD, log_levels),
     ENUM("LogFormat",         "auto",      FIELD(log_format), NO_FIELD, log_formats),
+    STRING("TlsCertFile",     "",          tls_cert_file,    0),
+    STRING("TlsKeyFile",      "",          tls_key_file,     0),
+    BOOL("TlsSelfSigned",     "false",     tls_self_signed),
 };
 /* clang-format on */
 

@@ -65,6 +65,10 @@ struct config {
     bool debug_endpoint;  /* DebugEndpoint: serve /debug, default true */
     enum log_level log_level;   /* LogLevel: debug|info|warn|error, default info */
     enum log_format log_format; /* LogFormat: auto|json|text, default auto */
+    char *tls_cert_file;        /* TlsCertFile: PEM certificate (chain) for HTTPS, default "" */
+    char *tls_key_file;         /* TlsKeyFile: PEM private key of TlsCertFile, default "" */
+    bool tls_self_signed; /* TlsSelfSigned: HTTPS with a certificate made at start when no files
+                             are given, default false */
 
     /* Where each value came from, for config_each_source; and the VTT_DBPASSWORD_FILE path
      * (NULL when the variable is unset), which the PostgreSQL store re-reads when the server

@@ -28,6 +28,7 @@
 #include "app.h"
 #include "config/config.h"
 #include "handlers/handlers.h"
+#include "http/tls.h"
 #include "http/trace.h"
 #include "log.h"
 #include "metrics.h"
@@ -531,18 +532,22 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
     server->listen_fd = listen_on(cfg->listen_host, cfg->listen_port, &server->port, err, errlen);
     if (server->listen_fd < 0)
         goto fail_free;
+    http_tls_prepare_listener(app->tls, server->listen_fd);
     init_metrics(server);
     unsigned threads = worker_threads(cfg);
+    /* HTTPS (http/tls.c): MHD_USE_TLS and the certificate callback, or nothing. */
+    unsigned tls_flags = http_tls_daemon_flags(app->tls);
+    struct MHD_OptionItem *tls_options = http_tls_daemon_options(app->tls);
     server->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-            MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME,
+            MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | tls_flags,
         0, NULL, NULL, on_access, server, MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL,
         MHD_OPTION_LISTEN_SOCKET, server->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, on_request_start, server,
         MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server, MHD_OPTION_UNESCAPE_CALLBACK,
-        unescape, NULL, MHD_OPTION_END);
+        unescape, NULL, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d", cfg->listen_host,
                  server->port);

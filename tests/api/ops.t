@@ -37,7 +37,7 @@ with tempfile.TemporaryDirectory() as d:
     is_(rows.get("DbPassword"), ("********", "VTT_DBPASSWORD_FILE"),
         "the password is masked and its file named as the source")
     is_(rows.get("DbUser"), ("********", "default"), "DbUser masked, as in /debug")
-    is_(len(rows), 21, "every key is listed")
+    is_(len(rows), 24, "every key is listed")
     ok(CANARY not in r.stdout + r.stderr, "the password appears nowhere")
     like(r.stdout.splitlines()[0], "# TechChallengeApp 0.12.0 (git ", "a header names the build")
     other = os.path.join(d, "other.toml")

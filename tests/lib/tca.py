@@ -5,12 +5,18 @@
 
 The binary is $TCA_BIN (make check sets it), else build/TechChallengeApp. Every app runs in its
 own temp dir on 127.0.0.1 with a free port; its stderr (the log) is kept in app.log_path.
+
+App(tls=True) — or every App of a process run with TCA_TLS=1, which is how a whole test file is
+run again over HTTPS (tests/reliability/*_tls.t) — serves HTTPS with a self-signed certificate
+(TlsSelfSigned) unless env names TlsCertFile/TlsKeyFile; app.request, app.raw and
+app.connect then speak TLS (without verifying the certificate).
 """
 import http.client
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -57,6 +63,94 @@ def refused(env, conf=None, args=("serve",), want=""):
         return good, r
 
 
+TLS = os.environ.get("TCA_TLS") == "1"
+
+
+def client_context(cafile=None):
+    """An ssl client context: verifying against cafile, or (None) verifying nothing."""
+    if cafile:
+        return ssl.create_default_context(cafile=cafile)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class TLSStream:
+    """A TLS client connection on a connected socket, through ssl.MemoryBIO, with the socket
+    methods the tests use (sendall, recv, shutdown, settimeout, close). Unlike ssl.SSLSocket it
+    can half-close: shutdown(SHUT_WR) sends close_notify and a FIN, and recv keeps reading
+    the server's answer. recv returns b"" at the end of the stream, with or without the
+    server's close_notify."""
+
+    def __init__(self, sock, context=None, server_hostname=None):
+        self.sock = sock
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = (context or client_context()).wrap_bio(
+            self.incoming, self.outgoing, server_side=False, server_hostname=server_hostname)
+        self._run(self.obj.do_handshake)
+
+    def _flush(self):
+        data = self.outgoing.read()
+        if data:
+            self.sock.sendall(data)
+
+    def _run(self, op, *args):
+        for _ in range(1000000):  # each round reads from the socket, which has a timeout
+            try:
+                result = op(*args)
+                self._flush()
+                return result
+            except ssl.SSLWantReadError:
+                self._flush()
+                data = self.sock.recv(65536)
+                if data:
+                    self.incoming.write(data)
+                else:
+                    self.incoming.write_eof()
+        raise RuntimeError("TLS operation did not finish")
+
+    def sendall(self, data):
+        view = memoryview(data)
+        while view:
+            n = self._run(self.obj.write, view)
+            view = view[n:]
+
+    def recv(self, n):
+        try:
+            return self._run(self.obj.read, n)
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return b""
+
+    def shutdown(self, how):
+        if how in (socket.SHUT_WR, socket.SHUT_RDWR):
+            try:
+                self.obj.unwrap()
+            except (ssl.SSLWantReadError, ssl.SSLError):
+                pass
+            self._flush()
+        self.sock.shutdown(how)
+
+    def peer_certificate(self):
+        """The server's certificate, DER."""
+        return self.obj.getpeercert(binary_form=True)
+
+    def settimeout(self, t):
+        self.sock.settimeout(t)
+
+    def setblocking(self, flag):
+        self.sock.setblocking(flag)
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def clean_env():
     """The environment without any VTT_* setting leaking in from the caller."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VTT_")}
@@ -65,13 +159,18 @@ def clean_env():
 
 
 class App:
-    def __init__(self, env=None, seed=True, conf_toml=None, args=("serve",), cwd=None):
+    def __init__(self, env=None, seed=True, conf_toml=None, args=("serve",), cwd=None, tls=None,
+                 cafile=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="tca-")
         self.dir = self.tmp.name
         self.cwd = cwd or self.dir  # the working directory of updatedb and the server
         self.port = free_port()
         self.env = {"VTT_DBTYPE": "sqlite", "VTT_DBPATH": os.path.join(self.dir, "tasks.db"),
                     "VTT_LISTENHOST": "127.0.0.1", "VTT_LISTENPORT": str(self.port)}
+        self.tls = TLS if tls is None else tls
+        if self.tls and "VTT_TLSCERTFILE" not in (env or {}):
+            self.env["VTT_TLSSELFSIGNED"] = "true"
+        self.ssl_context = client_context(cafile) if self.tls else None
         self.env.update(env or {})
         self.seed = seed
         self.conf_toml = conf_toml
@@ -103,6 +202,8 @@ class App:
                                      stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             self.wait_listening()
+            if self.tls and "HTTPS with the certificate" not in self.read_log():
+                raise RuntimeError("the server does not say it serves HTTPS:\n" + self.read_log())
 
     def wait_listening(self, timeout=10.0):
         deadline = time.monotonic() + timeout
@@ -147,9 +248,32 @@ class App:
                 out.append(line)
         return out
 
+    def url(self, path="/"):
+        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http", self.port, path)
+
+    def connection(self, timeout=10):
+        """An http.client connection to the app (HTTPS when it serves TLS), not yet opened."""
+        if self.tls:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                               context=self.ssl_context)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def wrap(self, sock):
+        """sock, connected to the app, as the tests talk on it: a TLSStream when it serves TLS."""
+        return TLSStream(sock, self.ssl_context) if self.tls else sock
+
+    def connect(self, timeout=5):
+        """A new connection for raw bytes: a socket, or a TLSStream when the app serves TLS."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            return self.wrap(sock)
+        except BaseException:
+            sock.close()
+            raise
+
     def request(self, method, path, body=None, headers=None, timeout=10):
         """One request on a fresh connection: (status, headers as dict lower-case, bytes)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = self.connection(timeout)
         try:
             if isinstance(body, (dict, list)):
                 body = json.dumps(body)
@@ -183,7 +307,7 @@ class App:
     def raw(self, data, timeout=5, read_all=True):
         """Sends raw bytes on a new connection and returns what comes back until close or
         timeout."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+        with self.connect(timeout) as s:
             s.sendall(data)
             chunks = []
             try:

@@ -3,7 +3,8 @@
 headers, request smuggling, oversized parts, path traversal, odd ids and methods, JSON edge
 cases, bad VTT_* values. Each is answered 4xx (or, where libmicrohttpd's parser gives up on
 the bytes, the connection is closed without an answer): never a 500, never a crash, never a
-hang, and the server is healthy afterwards. A smuggled request is never executed."""
+hang, and the server is healthy afterwards. A smuggled request is never executed.
+badinput_tls.t runs all of it again over HTTPS (TCA_TLS=1, see tests/lib/tca.py)."""
 import json
 import os
 import socket
@@ -24,7 +25,7 @@ def exchange(app, data, timeout=5.0):
     """Sends data, shuts the write side, reads until close. Returns (statuses, raw, seconds);
     raw ends in b'<HANG>' if the server neither answered nor closed within timeout."""
     start = time.monotonic()
-    with socket.create_connection(("127.0.0.1", app.port), timeout=timeout) as s:
+    with app.connect(timeout) as s:
         try:
             s.sendall(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -144,18 +145,18 @@ with tempfile.TemporaryDirectory() as d:
         check(app, "one 64 KB header", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 +
               b"\r\n\r\n", allowed=())
         start = time.monotonic()
-        with socket.create_connection(("127.0.0.1", app.port), timeout=5) as s:
+        with app.connect(5) as s:
             s.sendall(POST + b"Content-Length: 16385\r\nExpect: 100-continue\r\n\r\n")
             first = s.recv(4096)
         ok(first.startswith(b"HTTP/1.1 413") and time.monotonic() - start < 2,
            "Expect: 100-continue one byte over the limit: 413 without waiting for the body")
-        with socket.create_connection(("127.0.0.1", app.port), timeout=5) as s:
+        with app.connect(5) as s:
             s.sendall(POST + b"Content-Length: 13\r\nExpect: 100-continue\r\n\r\n")
             first = s.recv(4096)
             ok(first.startswith(b"HTTP/1.1 100"), "Expect: 100-continue within the limit: 100")
             s.sendall(BODY)
             ok(s.recv(4096).startswith(b"HTTP/1.1 200"), "then the body is read: 200")
-        with socket.create_connection(("127.0.0.1", app.port), timeout=5) as s:
+        with app.connect(5) as s:
             s.sendall(POST + b"Content-Length: 2000000\r\n\r\n" + b"x" * 1000)
             ok(s.recv(4096).startswith(b"HTTP/1.1 413"), "a 2 MB Content-Length: 413 at once")
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Slow and idle clients: slowloris (headers dribbled) and slow-body attacks with slowhttptest,
 then 10,000 idle connections. During each, a normal client keeps being served quickly; after
-each, the server's descriptors return to where they were. Each phase is bounded in time."""
+each, the server's descriptors return to where they were. Each phase is bounded in time.
+slow_tls.t runs all of it again over HTTPS (TCA_TLS=1, see tests/lib/tca.py)."""
 import os
 import re
 import resource
@@ -57,11 +58,12 @@ def wait_fds(pid, limit, seconds):
 
 
 def attack(app, name, args):
+    app.request("GET", "/healthcheck/")  # fully started (all worker threads) before the baseline
     base = fds(app.proc.pid)
     prober = Prober(app)
     prober.start()
     cmd = ["slowhttptest", "-c", "1000", "-i", "5", "-r", "200", "-l", str(ATTACK_SECONDS),
-           "-u", "http://127.0.0.1:%d/api/task/" % app.port, "-p", "3"] + args
+           "-u", app.url("/api/task/"), "-p", "3"] + args
     start = time.monotonic()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=ATTACK_SECONDS + 60)
     elapsed = time.monotonic() - start
@@ -80,7 +82,11 @@ def attack(app, name, args):
        % (name, prober.slowest))
     diag("%s: server descriptors %d before, %d at the peak of the attack"
          % (name, base, prober.peak_fds))
-    ok(prober.peak_fds > base + 300, "%s: the attack did hold connections open" % name)
+    # Over TLS every attacking connection costs a handshake on both sides (slowhttptest shares
+    # the CPUs), so fewer are open at the peak; 150 still shows the attack was real.
+    held = 150 if app.tls else 300
+    ok(prober.peak_fds > base + held, "%s: the attack did hold connections open (more than %d)"
+       % (name, held))
     return base
 
 
@@ -135,6 +141,7 @@ with App(env={"VTT_THREADS": "4"}) as app:
         s = socks[4321]
         s.setblocking(True)
         s.settimeout(10)
+        s = app.wrap(s)
         s.sendall(b"GET /healthcheck/ HTTP/1.1\r\nHost: x\r\n\r\n")
         ok(s.recv(4096).startswith(b"HTTP/1.1 200"), "an idle connection can still be used")
     finally:

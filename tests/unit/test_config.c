@@ -105,7 +105,8 @@ static void test_defaults(void)
            "DbType=postgres;ListenHost=127.0.0.1;ListenPort=3000;DbPath=tasks.db;"
            "DbSslMode=prefer;DbSslRootCert=;DbPoolSize=8;DbConnectTimeout=5;"
            "DbStatementTimeout=5000;DbPoolTimeout=2000;Threads=0;MaxBodyBytes=16384;"
-           "ShutdownTimeout=20;DebugEndpoint=true;LogLevel=info;LogFormat=auto;",
+           "ShutdownTimeout=20;DebugEndpoint=true;LogLevel=info;LogFormat=auto;TlsCertFile=;"
+           "TlsKeyFile=;TlsSelfSigned=false;",
            "config_each: every key in table order, DbUser and DbPassword masked");
     buf_release(&each);
     config_release(&cfg);
