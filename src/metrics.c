@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -199,9 +200,21 @@ static long open_fds(void)
     return n - 2; /* "." and ".." */
 }
 
+/* User and system CPU time of every thread so far, in seconds. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void render_process(struct buf *out)
 {
     buf_printf(out,
+               "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+               "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.6f\n"
                "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
                "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %ld\n"
                "# HELP process_open_fds Number of open file descriptors.\n"
@@ -211,7 +224,8 @@ static void render_process(struct buf *out)
                "# HELP tca_build_info Version and git revision of the running binary.\n"
                "# TYPE tca_build_info gauge\n"
                "tca_build_info{version=\"%s\",revision=\"%s\"} 1\n",
-               resident_bytes(), open_fds(), (long long)started, TCA_VERSION, TCA_GIT_REV);
+               cpu_seconds(), resident_bytes(), open_fds(), (long long)started, TCA_VERSION,
+               TCA_GIT_REV);
 }
 
 void metrics_render(struct buf *out, struct store *store)

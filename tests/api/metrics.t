@@ -54,6 +54,8 @@ with App(env={"VTT_DBPASSWORD": CANARY}) as app:
        "store list operations counted")
     is_(promtext.value(fams, "tca_store_operations_total", op="get", result="not_found"), 3,
         "store not-found outcomes counted")
+    ok((promtext.value(fams, "process_cpu_seconds_total") or 0) > 0, "CPU time reported")
+    ok(fams["process_cpu_seconds_total"]["type"] == "counter", "CPU time is a counter")
     ok((promtext.value(fams, "process_resident_memory_bytes") or 0) > 1e6, "RSS reported")
     ok((promtext.value(fams, "process_open_fds") or 0) >= 3, "open fds reported")
     ok((promtext.value(fams, "process_start_time_seconds") or 0) > 1.6e9, "start time reported")
