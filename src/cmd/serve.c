@@ -1,14 +1,18 @@
 /*
  * serve.c — `TechChallengeApp serve`: open the store, serve HTTP until SIGTERM or SIGINT,
- * then drain in-flight requests (ShutdownTimeout) and exit 0. SIGHUP is logged and ignored.
+ * then drain: idle connections are closed at once, requests in flight finish (for at most
+ * ShutdownTimeout) and the process exits 0; a second SIGTERM or SIGINT exits at once, with
+ * status 1. SIGHUP is logged and ignored.
  *
  * Signals are blocked in every thread and taken synchronously by the main thread (sigwait),
  * so no handler runs in signal context.
  */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "cmd/cmd.h"
@@ -17,12 +21,37 @@
 #include "http/server.h"
 #include "log.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 /* Batches of POSTs running at once, and the most tasks one INSERT takes (ADR 0010). */
 #define CREATES_IN_FLIGHT 1
 #define CREATE_BATCH_MAX  128
 /* The most ids one SELECT of single tasks takes. */
 #define GET_BATCH_MAX 256
+
+static const char *signal_name(int sig)
+{
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP";
+}
+
+/* Waits until the server has drained or timeout_s has passed. A second SIGTERM or SIGINT
+ * meanwhile ends the process at once, with status 1. */
+static void drain(struct http_server *server, const sigset_t *signals, int timeout_s)
+{
+    http_server_quiesce(server);
+    struct timespec tick = {0, 10 * 1000000};
+    uint64_t deadline = clock_now_ns() + (uint64_t)timeout_s * 1000000000u;
+    unsigned open;
+    while ((open = http_server_drain_step(server)) > 0 && clock_now_ns() < deadline) {
+        int sig = sigtimedwait(signals, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_warn("%s received again: stopping at once (%u connections still open)",
+                     signal_name(sig), open);
+            log_buffer_stop();
+            _exit(1);
+        }
+    }
+}
 
 int cmd_serve(int argc, char **argv, const struct config *cfg)
 {
@@ -74,11 +103,12 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
             log_info("SIGHUP received and ignored: configuration is read only at start-up");
             continue;
         }
-        log_info("%s received: draining for up to %d s", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+        log_info("%s received: draining for up to %d s (again: stop at once)", signal_name(sig),
                  cfg->shutdown_timeout);
         break;
     }
-    int left = http_server_drain(server, cfg->shutdown_timeout);
+    drain(server, &signals, cfg->shutdown_timeout);
+    int left = http_server_stop(server);
     if (left > 0)
         log_warn("%d requests still in flight at the drain deadline were cut off", left);
     store_free(store);
