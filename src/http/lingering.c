@@ -190,8 +190,11 @@ void lingering_free(struct lingering *linger)
         /* the thread still sees stopping within one tick */
     }
     pthread_join(linger->thread, NULL);
-    while (linger->head)
-        drop(linger, linger->head);
+    for (struct lingerer *l = linger->head, *next; l; l = next) {
+        next = l->next;
+        close(l->fd);
+        free(l);
+    }
     close(linger->wake_fd);
     close(linger->epoll_fd);
     pthread_mutex_destroy(&linger->lock);

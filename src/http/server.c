@@ -45,11 +45,13 @@
 #define HEADER_LIMIT 16384
 /* More header fields than this: 431 too. */
 #define HEADER_FIELDS_MAX 100
-/* The library's per-connection memory: the request line and headers are read into it, so it is
- * larger than HEADER_LIMIT and a request just over our limit still reaches us and gets our
- * 431; past this size the library answers with its own 431 page. Every connection that has
- * served a request touches all of it (ADRs 0009 and 0015). */
-#define CONNECTION_MEMORY (24 * 1024)
+/* The library's per-connection memory. The request head is read into it and the response
+ * head is built in what is left, so it is HEADER_LIMIT plus room for our largest response head:
+ * a head within our limit is served, one just over it gets our 431. A head of about this size
+ * leaves no room for the answer and the library closes without one; a larger head gets the
+ * library's own 431 page. Every connection that has served a request touches all of it: each
+ * KiB here is 256 KiB of RSS at 256 connections (ADRs 0009 and 0015). */
+#define CONNECTION_MEMORY (20 * 1024)
 /* Lingering close after an early error (lingering.h): at most this long in all, this long
  * without input, this many bytes, this many connections at once. */
 #define LINGER_MAX_MS    10000

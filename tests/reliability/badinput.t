@@ -100,7 +100,7 @@ def check(app, name, data, allowed, allow_silent=False):
         library = name in LIBRARY
         if not ok(is_ours(raw) != library, "%s: %s" % (
                 name, "libmicrohttpd's own page (known)" if library
-                else "our JSON error, X-Request-Id and security headers")):
+                else "ours: X-Request-Id, security headers, a JSON error if 4xx")):
             diag("reply: %r" % raw[:400])
     return statuses, raw
 
@@ -178,6 +178,8 @@ with tempfile.TemporaryDirectory() as d:
         # --- oversized parts ---
         check(app, "1,000 headers", b"GET / HTTP/1.1\r\nHost: x\r\n" +
               b"".join(b"X-H%d: v\r\n" % i for i in range(1000)) + b"\r\n", allowed=())
+        check(app, "a 16,000-byte header (within the limit)", b"GET /api/task/ HTTP/1.1\r\n"
+              b"Host: x\r\nX-Big: " + b"a" * 16000 + b"\r\n\r\n", allowed=(200,))
         check(app, "17 KB of headers", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 17000 +
               b"\r\n\r\n", allowed=())
         check(app, "a 17 KB path", b"GET /" + b"a" * 17000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
