@@ -52,6 +52,9 @@
  * library's own 431 page. Every connection that has served a request touches all of it: each
  * KiB here is 256 KiB of RSS at 256 connections (ADRs 0009 and 0015). */
 #define CONNECTION_MEMORY (20 * 1024)
+/* While stopping, a connection that has not started a request yet is left alone this long after
+ * it was accepted: a proxy opens one to send a request at once. */
+#define NEW_CONN_GRACE_MS 1000
 /* Lingering close after an early error (lingering.h): at most this long in all, this long
  * without input, this many bytes, this many connections at once. */
 #define LINGER_MAX_MS    10000
@@ -65,6 +68,8 @@
  * stop and the lingering close need to know about it. */
 struct http_conn {
     int fd;
+    uint64_t accepted_ns;
+    atomic_bool used;   /* a request has started on it */
     atomic_bool busy;   /* a request has started on it and is not complete */
     atomic_bool linger; /* answered before its request was read in full */
     struct http_conn *prev, *next;
@@ -174,6 +179,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         struct http_conn *c = xcalloc(1, sizeof *c);
         c->fd = info ? info->connect_fd : -1;
+        c->accepted_ns = clock_now_ns();
         conn_link(server, c);
         *socket_context = c;
         return;
@@ -200,8 +206,10 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
     struct http_server *server = cls;
     (void)uri;
     struct http_conn *c = conn_of(conn);
-    if (c)
+    if (c) {
+        atomic_store(&c->used, true);
         atomic_store(&c->busy, true);
+    }
     struct http_request *req = xcalloc(1, sizeof *req);
     req->app = server->app;
     req->start_ns = clock_now_ns();
@@ -693,19 +701,22 @@ static unsigned open_connections(struct http_server *server)
 }
 
 /*
- * Ends every connection with no request on it and nothing unread in its socket: shutting it
- * down makes the library see end of input and close it. A request that arrives in the same
- * instant is lost with the connection, as with any server that closes idle connections (the
- * client or proxy retries it on a new connection: it was never read). Holding conns_lock keeps
- * each fd open meanwhile (on_connection unlinks before the library closes).
+ * Ends every idle connection: one that has served a request (or was accepted more than
+ * NEW_CONN_GRACE_MS ago: its first request is on its way), has none in progress and nothing
+ * unread in its socket. Shutting it down makes the library see end of input and close it. A
+ * request that arrives in the same instant is lost with the connection, as with any server that
+ * closes idle connections (the client or proxy sends it again: it was never read). Holding
+ * conns_lock keeps each fd open meanwhile (on_connection unlinks before the library closes).
  */
 static void close_idle(struct http_server *server)
 {
+    uint64_t new_since = clock_now_ns() - (uint64_t)NEW_CONN_GRACE_MS * 1000000u;
     pthread_mutex_lock(&server->conns_lock);
     for (struct http_conn *c = server->conns; c; c = c->next) {
         int unread = 0;
-        if (c->fd < 0 || atomic_load(&c->busy) || ioctl(c->fd, FIONREAD, &unread) != 0 ||
-            unread > 0)
+        if (c->fd < 0 || atomic_load(&c->busy) ||
+            (!atomic_load(&c->used) && c->accepted_ns > new_since) ||
+            ioctl(c->fd, FIONREAD, &unread) != 0 || unread > 0)
             continue;
         shutdown(c->fd, SHUT_RDWR);
         c->fd = -1; /* once is enough; the library closes it */

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Stopping is quick: with an idle keep-alive connection open (a browser tab), SIGTERM or
 SIGINT exits 0 within a second; a request in progress is finished (with Connection: close)
-before the exit; the listener closes at once; a second SIGTERM/SIGINT exits at once.
+before the exit, and so is the first request of a connection accepted just before the signal
+(a proxy's new connection); the listener closes at once; a second SIGTERM/SIGINT exits at once.
 (tests/reliability/haproxy_drain.t has the same under load behind haproxy.)"""
 import http.client
 import os
@@ -72,6 +73,21 @@ with App() as app:
     s.close()
     ok(reply.startswith(b"HTTP/1.1 200 ") and b"\r\nConnection: close\r\n" in reply and
        b'"title":"late"' in reply, "the request is finished: 200 with Connection: close (%r)"
+       % reply[:30])
+    code, took = wait_exit(app, 5)
+    ok(code == 0 and took < 1.0, "then exit 0 within 1 s (%s, %.2f s)" % (code, took))
+
+# --- a connection accepted just before the signal gets its first request answered ---
+with App() as app:
+    s = socket.create_connection(("127.0.0.1", app.port), timeout=5)
+    time.sleep(0.1)
+    app.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    s.sendall(b"GET /api/task/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    reply = s.recv(65536)
+    s.close()
+    ok(reply.startswith(b"HTTP/1.1 200 ") and b"\r\nConnection: close\r\n" in reply,
+       "a new connection's first request, sent 0.2 s after SIGTERM: 200, Connection: close (%r)"
        % reply[:30])
     code, took = wait_exit(app, 5)
     ok(code == 0 and took < 1.0, "then exit 0 within 1 s (%s, %.2f s)" % (code, took))
