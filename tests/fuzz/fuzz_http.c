@@ -108,7 +108,10 @@ void fuzz_http_stop(void)
 
     if (!http_fuzz.started)
         return;
-    http_server_drain(http_fuzz.server, 5);
+    http_server_quiesce(http_fuzz.server);
+    for (int i = 0; i < 500 && http_server_drain_step(http_fuzz.server) > 0; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+    http_server_stop(http_fuzz.server);
     store_free(http_fuzz.app.store);
     config_release(&http_fuzz.cfg);
     const char *files[] = {"tasks.db", "tasks.db-wal", "tasks.db-shm", "conf.toml"};
