@@ -4,7 +4,6 @@
  * Lookup is an exact match in the table, so no path (../, encoded or not) can reach a file
  * that was not embedded.
  */
-#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,15 +57,16 @@ void assets_handler(struct http_request *req)
 {
     const struct asset *asset = asset_find(req->path);
     if (!asset) {
-        http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
+        http_respond_error(req, HTTP_STATUS_NOT_FOUND, "not found");
         return;
     }
     http_add_header(req, "ETag", asset->etag);
     http_add_header(req, "Cache-Control", "no-cache");
     const char *match = http_request_header(req, "If-None-Match");
     if (match && strstr(match, asset->etag)) {
-        http_respond_static(req, MHD_HTTP_NOT_MODIFIED, NULL, "", 0);
+        http_respond_static(req, HTTP_STATUS_NOT_MODIFIED, NULL, "", 0);
         return;
     }
-    http_respond_static(req, MHD_HTTP_OK, content_type_for(asset->path), asset->data, asset->len);
+    http_respond_static(req, HTTP_STATUS_OK, content_type_for(asset->path), asset->data,
+                        asset->len);
 }

@@ -3,7 +3,6 @@
  * version, as JSON. No outbound calls (the Go original called a web service on every request).
  * Off when DebugEndpoint = false (404, as if it did not exist).
  */
-#include <microhttpd.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,7 +29,7 @@ static void put_config_key(const char *key, const char *value, void *ctx)
 void debug_handler(struct http_request *req)
 {
     if (!req->app->cfg->debug_endpoint) {
-        http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
+        http_respond_error(req, HTTP_STATUS_NOT_FOUND, "not found");
         return;
     }
     char host[256] = "";
@@ -50,5 +49,5 @@ void debug_handler(struct http_request *req)
     put_member(out, "Version", TCA_VERSION);
     put_member(out, "GitRevision", TCA_GIT_REV);
     buf_putc(out, '}');
-    http_respond(req, MHD_HTTP_OK, HTTP_JSON);
+    http_respond(req, HTTP_STATUS_OK, HTTP_JSON);
 }

@@ -3,7 +3,6 @@
  * stops routing to an instance that cannot serve (the Go original said OK regardless), and 503
  * while the instance drains on SIGTERM.
  */
-#include <microhttpd.h>
 #include <string.h>
 
 #include "app.h"
@@ -14,10 +13,10 @@ void health_handler(struct http_request *req)
     static const char ok[] = "OK", down[] = "Error: db connection down",
                       draining[] = "Error: shutting down";
     if (atomic_load(&req->app->draining))
-        http_respond_static(req, MHD_HTTP_SERVICE_UNAVAILABLE, HTTP_TEXT, draining,
+        http_respond_static(req, HTTP_STATUS_SERVICE_UNAVAILABLE, HTTP_TEXT, draining,
                             strlen(draining));
     else if (store_ping(req->app->store) != STORE_OK)
-        http_respond_static(req, MHD_HTTP_SERVICE_UNAVAILABLE, HTTP_TEXT, down, strlen(down));
+        http_respond_static(req, HTTP_STATUS_SERVICE_UNAVAILABLE, HTTP_TEXT, down, strlen(down));
     else
-        http_respond_static(req, MHD_HTTP_OK, HTTP_TEXT, ok, strlen(ok));
+        http_respond_static(req, HTTP_STATUS_OK, HTTP_TEXT, ok, strlen(ok));
 }

@@ -350,7 +350,7 @@ static void dispatch(struct http_request *req)
         return;
     }
     if (result == ROUTE_NO_PATH && req->method != HTTP_OTHER) {
-        http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
+        http_respond_error(req, HTTP_STATUS_NOT_FOUND, "not found");
         return;
     }
     struct buf allow = BUF_INIT;
@@ -359,11 +359,11 @@ static void dispatch(struct http_request *req)
     else
         buf_puts(&allow, "GET, HEAD");
     if (req->method == HTTP_OPTIONS) {
-        http_respond(req, MHD_HTTP_NO_CONTENT, NULL);
+        http_respond(req, HTTP_STATUS_NO_CONTENT, NULL);
     } else {
         char msg[128];
         snprintf(msg, sizeof msg, "method not allowed; allowed: %s", allow.data);
-        http_respond_error(req, MHD_HTTP_METHOD_NOT_ALLOWED, msg);
+        http_respond_error(req, HTTP_STATUS_METHOD_NOT_ALLOWED, msg);
     }
     http_add_header(req, "Allow", allow.data);
     buf_release(&allow);
@@ -491,18 +491,18 @@ static enum MHD_Result begin_request(struct http_server *server, struct http_req
     if (bad || !path_is_sane(url)) {
         char msg[128];
         snprintf(msg, sizeof msg, "bad request: %s", bad ? bad : "control character in the path");
-        return answer_early(server, req, MHD_HTTP_BAD_REQUEST, msg);
+        return answer_early(server, req, HTTP_STATUS_BAD_REQUEST, msg);
     }
     const union MHD_ConnectionInfo *size =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     if ((size && size->header_size > HEADER_LIMIT) || fields > HEADER_FIELDS_MAX)
-        return answer_early(server, req, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+        return answer_early(server, req, HTTP_STATUS_HEADER_FIELDS_TOO_LARGE,
                             "request line and headers too large");
 
     /* An announced oversized body is refused before it is read (and no "100 Continue"). */
     const char *length = http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoull(length, NULL, 10) > server->max_body)
-        return answer_early(server, req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        return answer_early(server, req, HTTP_STATUS_CONTENT_TOO_LARGE, "request body too large");
     return MHD_YES;
 }
 
@@ -539,7 +539,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     log_set_request_id(req->request_id);
     if (req->discarded)
-        http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        http_respond_error(req, HTTP_STATUS_CONTENT_TOO_LARGE, "request body too large");
     else
         dispatch(req);
     log_set_request_id(NULL);
