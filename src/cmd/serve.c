@@ -18,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "handlers/batch.h"
+#include "handlers/handlers.h"
 #include "http/server.h"
 #include "log.h"
 #include "store/store.h"
@@ -83,7 +84,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     app.lists = pg ? batcher_new(1, cfg->db_pool_timeout, 0) : NULL;
     app.gets = pg ? batcher_new(1, cfg->db_pool_timeout, GET_BATCH_MAX) : NULL;
     app.creates = batcher_new(CREATES_IN_FLIGHT, cfg->db_pool_timeout, CREATE_BATCH_MAX);
-    struct http_server *server = http_server_start(&app, err, sizeof err);
+    struct http_server *server = http_server_start(&app, &app_route_table, err, sizeof err);
     if (!server) {
         log_error("%s", err);
         batcher_free(app.creates);

@@ -74,7 +74,7 @@ struct http_request {
     const char *path;  /* as received, percent-decoded */
     const char *param; /* the {id} segment of the matched route, if any */
     size_t param_len;
-    int route_index;         /* into app_routes, for metrics (metrics.h) */
+    int route_index;         /* into the server's route table, for metrics (metrics.h) */
     const char *route_label; /* "/api/task/{id}/", for logs and metrics */
     struct buf body;         /* the request body */
     size_t discarded;        /* body bytes past the limit, read and dropped */

@@ -29,11 +29,10 @@
 
 #include "app.h"
 #include "config/config.h"
-#include "handlers/handlers.h"
 #include "http/lingering.h"
+#include "http/router.h"
 #include "log.h"
 #include "metrics.h"
-#include "router.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -61,8 +60,6 @@
 #define LINGER_IDLE_MS   2000
 #define LINGER_MAX_BYTES ((size_t)256 * 1024 * 1024)
 #define LINGER_MAX_CONNS 1024
-/* The route name of everything the assets fallback serves. */
-#define ASSETS_LABEL "/{asset}"
 
 /* One open connection, from accept to close (MHD_OPTION_NOTIFY_CONNECTION): what a graceful
  * stop and the lingering close need to know about it. */
@@ -78,6 +75,7 @@ struct http_conn {
 struct http_server {
     struct MHD_Daemon *daemon;
     struct app *app;
+    const struct route_table *routes;
     int listen_fd;
     int port;
     size_t max_body;
@@ -328,14 +326,14 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
     return rc;
 }
 
-static void dispatch(struct http_request *req)
+static void dispatch(const struct route_table *table, struct http_request *req)
 {
     struct route_match match;
     enum route_result result =
-        router_match(app_routes, app_routes_count, req->method, req->path, &match);
+        router_match(table->routes, table->n, req->method, req->path, &match);
     if (match.route) {
         req->route_label = match.route->label;
-        req->route_index = (int)(match.route - app_routes);
+        req->route_index = (int)(match.route - table->routes);
     }
     if (result == ROUTE_FOUND) {
         req->param = match.param;
@@ -343,10 +341,11 @@ static void dispatch(struct http_request *req)
         match.handler(req);
         return;
     }
-    if (result == ROUTE_NO_PATH && (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
-        req->route_label = ASSETS_LABEL;
-        req->route_index = (int)app_routes_count;
-        assets_handler(req);
+    if (result == ROUTE_NO_PATH && table->fallback &&
+        (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
+        req->route_label = table->fallback_label;
+        req->route_index = (int)table->n;
+        table->fallback(req);
         return;
     }
     if (result == ROUTE_NO_PATH && req->method != HTTP_OTHER) {
@@ -541,7 +540,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (req->discarded)
         http_respond_error(req, HTTP_STATUS_CONTENT_TOO_LARGE, "request body too large");
     else
-        dispatch(req);
+        dispatch(server->routes, req);
     log_set_request_id(NULL);
     if (req->suspended)
         return MHD_YES; /* answered later (http_suspend); req is not ours to touch now */
@@ -633,21 +632,24 @@ static unsigned worker_threads(const struct config *cfg)
     return cpus > 2 ? (unsigned)cpus * 2 : 4;
 }
 
-/* Registers the route names /metrics reports: the table's, then the assets fallback. */
+/* Registers the route names /metrics reports: the table's, then the fallback's. */
 static void init_metrics(struct http_server *server)
 {
-    server->route_labels = xcalloc(app_routes_count + 1, sizeof *server->route_labels);
-    for (size_t i = 0; i < app_routes_count; i++)
-        server->route_labels[i] = app_routes[i].label;
-    server->route_labels[app_routes_count] = ASSETS_LABEL;
-    metrics_init(server->route_labels, (int)app_routes_count + 1);
+    const struct route_table *table = server->routes;
+    server->route_labels = xcalloc(table->n + 1, sizeof *server->route_labels);
+    for (size_t i = 0; i < table->n; i++)
+        server->route_labels[i] = table->routes[i].label;
+    server->route_labels[table->n] = table->fallback_label ? table->fallback_label : "-";
+    metrics_init(server->route_labels, (int)table->n + 1);
 }
 
-struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
+struct http_server *http_server_start(struct app *app, const struct route_table *routes, char *err,
+                                      size_t errlen)
 {
     const struct config *cfg = app->cfg;
     struct http_server *server = xcalloc(1, sizeof *server);
     server->app = app;
+    server->routes = routes;
     server->max_body = (size_t)cfg->max_body_bytes;
     pthread_mutex_init(&server->conns_lock, NULL);
     server->linger = lingering_new(LINGER_MAX_MS, LINGER_IDLE_MS, LINGER_MAX_BYTES,

@@ -16,9 +16,12 @@
 
 struct app;
 struct http_server;
+struct route_table;
 
-/* Starts serving app on cfg's ListenHost:ListenPort. Returns NULL with one line in err. */
-struct http_server *http_server_start(struct app *app, char *err, size_t errlen);
+/* Starts serving app with routes (which must outlive the server) on cfg's ListenHost:ListenPort.
+ * Returns NULL with one line in err. */
+struct http_server *http_server_start(struct app *app, const struct route_table *routes, char *err,
+                                      size_t errlen);
 
 /* The port actually bound (differs from ListenPort when that is 0). */
 int http_server_port(const struct http_server *server);

@@ -30,6 +30,7 @@
 
 #include "app.h"
 #include "config/config.h"
+#include "handlers/handlers.h"
 #include "http/server.h"
 #include "log.h"
 #include "store/store.h"
@@ -95,7 +96,7 @@ static void http_fuzz_start(void)
     http_fuzz.app.cfg = &http_fuzz.cfg;
     http_fuzz.app.store = store;
     http_fuzz.app.started = time(NULL);
-    http_fuzz.server = http_server_start(&http_fuzz.app, err, sizeof err);
+    http_fuzz.server = http_server_start(&http_fuzz.app, &app_route_table, err, sizeof err);
     if (!http_fuzz.server)
         http_fuzz_die("http_server_start", err);
     http_fuzz.port = http_server_port(http_fuzz.server);
