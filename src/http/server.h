@@ -1,10 +1,10 @@
 /*
- * server.h — the HTTP/1.1 server: libmicrohttpd underneath (docs/adr/0001-http-library.md),
- * the route table and the handlers on top.
+ * server.h — the HTTP/1.1 server: libmicrohttpd underneath (docs/adr/0001-http-library.md,
+ * 0015), and on top the route table its caller hands it (http/router.h).
  *
  * http_server_start binds the listener (a clear error if it cannot) and starts the worker
- * threads; from then on requests are served until http_server_drain. Limits enforced here,
- * before any handler runs: request line + headers (431/414), body (MaxBodyBytes: 413), idle
+ * threads; from then on requests are served until the graceful stop below. Limits enforced
+ * here, before any handler runs: request line + headers (431), body (MaxBodyBytes: 413), idle
  * connections (closed after a timeout). Every response carries the security headers, an
  * X-Request-Id, and is logged in one line when it completes. A connection answered before its
  * request was read in full closes with a lingering close (lingering.h).
