@@ -18,8 +18,10 @@
 
 /* How often the thread looks for connections past their bounds, at the latest. */
 #define TICK_MS 100
-/* What one recv may throw away. MSG_TRUNC on a TCP socket discards without copying. */
+/* What one recv may throw away (MSG_TRUNC on a TCP socket discards without copying), and what
+ * one connection may throw away before the others get their turn. */
 #define DISCARD_CHUNK (256 * 1024)
+#define DISCARD_TURN  (4 * 1024 * 1024)
 
 struct lingerer {
     int fd;
@@ -54,14 +56,17 @@ static void drop(struct lingering *linger, struct lingerer *l)
     free(l);
 }
 
-/* Reads and drops what has arrived. True while the connection should go on lingering. */
-static bool discard(struct lingering *linger, struct lingerer *l, uint64_t now)
+/* Reads and drops what has arrived, at most DISCARD_TURN bytes a turn so that one fast sender
+ * does not starve the others (epoll reports it again). Touches only l's own counters, so it
+ * runs without the lock. True while the connection should go on lingering. */
+static bool discard(const struct lingering *linger, struct lingerer *l, uint64_t now)
 {
-    for (;;) {
+    for (size_t turn = 0; turn < DISCARD_TURN;) {
         ssize_t n = recv(l->fd, NULL, DISCARD_CHUNK, MSG_TRUNC | MSG_DONTWAIT);
         if (n > 0) {
             l->bytes += (size_t)n;
             l->last_ns = now;
+            turn += (size_t)n;
             if (l->bytes >= linger->max_bytes)
                 return false;
             continue;
@@ -70,20 +75,18 @@ static bool discard(struct lingering *linger, struct lingerer *l, uint64_t now)
             continue;
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
+    return true;
 }
 
 static void *lingering_main(void *arg)
 {
     struct lingering *linger = arg;
     struct epoll_event events[64];
+    struct lingerer *done[64];
     for (;;) {
         int n = epoll_wait(linger->epoll_fd, events, 64, TICK_MS);
         uint64_t now = clock_now_ns();
-        pthread_mutex_lock(&linger->lock);
-        if (linger->stopping) {
-            pthread_mutex_unlock(&linger->lock);
-            return NULL;
-        }
+        int n_done = 0;
         for (int i = 0; i < n; i++) {
             struct lingerer *l = events[i].data.ptr;
             if (l == NULL) { /* the wake-up descriptor */
@@ -91,11 +94,17 @@ static void *lingering_main(void *arg)
                 if (read(linger->wake_fd, &v, sizeof v) < 0) {
                     /* nothing to do: it is only a wake-up */
                 }
-                continue;
+            } else if (!discard(linger, l, now)) {
+                done[n_done++] = l;
             }
-            if (!discard(linger, l, now))
-                drop(linger, l);
         }
+        pthread_mutex_lock(&linger->lock);
+        if (linger->stopping) {
+            pthread_mutex_unlock(&linger->lock);
+            return NULL;
+        }
+        for (int i = 0; i < n_done; i++)
+            drop(linger, done[i]);
         for (struct lingerer *l = linger->head, *next; l; l = next) {
             next = l->next;
             if (now - l->start_ns >= linger->max_ns || now - l->last_ns >= linger->idle_ns)
