@@ -82,7 +82,7 @@ def is_ours(raw):
 # (docs/adr/0015-core-v2-server.md). Their answers are its short HTML pages, without our
 # headers. Every other answer must be ours.
 LIBRARY = {
-    "HTTP/0.9 request line", "no path", "extra token", "bad version token",
+    "HTTP/0.9 request line", "no path", "extra token", "bad version token", "garbage",
     "HTTP/1.1 without Host", "header without a colon", "space before the colon",
     "first header line folded", "chunk size not hex", "chunk size 2^80", "version HTTP/2.0",
     "version HTTP/9.9", "1,000 headers", "one 64 KB header",
