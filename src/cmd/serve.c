@@ -1,25 +1,31 @@
 /*
  * serve.c — `TechChallengeApp serve`: open the store, serve HTTP until SIGTERM or SIGINT,
- * then drain in-flight requests (ShutdownTimeout) and exit 0. SIGHUP re-reads the TLS
- * certificate when the listener speaks HTTPS; otherwise it is logged and ignored.
+ * then drain: idle connections are closed at once, requests in flight finish (for at most
+ * ShutdownTimeout) and the process exits 0; a second SIGTERM or SIGINT exits at once, with
+ * status 1. SIGHUP re-reads the TLS certificate when the listener speaks HTTPS; otherwise it
+ * is logged and ignored.
  *
  * Signals are blocked in every thread and taken synchronously by the main thread (sigwait),
  * so no handler runs in signal context.
  */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "handlers/batch.h"
+#include "handlers/handlers.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "log.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 /* Batches of POSTs running at once, and the most tasks one INSERT takes (ADR 0010). */
 #define CREATES_IN_FLIGHT 1
@@ -68,6 +74,30 @@ static void reload_tls(struct http_tls *tls)
     log_info("SIGHUP: TLS certificate reloaded: %s", msg);
 }
 
+static const char *signal_name(int sig)
+{
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP";
+}
+
+/* Waits until the server has drained or timeout_s has passed. A second SIGTERM or SIGINT
+ * meanwhile ends the process at once, with status 1. */
+static void drain(struct http_server *server, const sigset_t *signals, int timeout_s)
+{
+    http_server_quiesce(server);
+    struct timespec tick = {0, 10 * 1000000};
+    uint64_t deadline = clock_now_ns() + (uint64_t)timeout_s * 1000000000u;
+    unsigned open;
+    while ((open = http_server_drain_step(server)) > 0 && clock_now_ns() < deadline) {
+        int sig = sigtimedwait(signals, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_warn("%s received again: stopping at once (%u connections still open)",
+                     signal_name(sig), open);
+            log_buffer_stop();
+            _exit(1);
+        }
+    }
+}
+
 int cmd_serve(int argc, char **argv, const struct config *cfg)
 {
     if (argc > 1) {
@@ -109,7 +139,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     app.lists = pg ? batcher_new(1, cfg->db_pool_timeout, 0) : NULL;
     app.gets = pg ? batcher_new(1, cfg->db_pool_timeout, GET_BATCH_MAX) : NULL;
     app.creates = batcher_new(CREATES_IN_FLIGHT, cfg->db_pool_timeout, CREATE_BATCH_MAX);
-    struct http_server *server = http_server_start(&app, err, sizeof err);
+    struct http_server *server = http_server_start(&app, &app_route_table, err, sizeof err);
     if (!server) {
         log_error("%s", err);
         batcher_free(app.creates);
@@ -130,11 +160,12 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
             reload_tls(tls);
             continue;
         }
-        log_info("%s received: draining for up to %d s", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+        log_info("%s received: draining for up to %d s (again: stop at once)", signal_name(sig),
                  cfg->shutdown_timeout);
         break;
     }
-    int left = http_server_drain(server, cfg->shutdown_timeout);
+    drain(server, &signals, cfg->shutdown_timeout);
+    int left = http_server_stop(server);
     if (left > 0)
         log_warn("%d requests still in flight at the drain deadline were cut off", left);
     store_free(store);

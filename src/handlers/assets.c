@@ -5,7 +5,6 @@
  * that was not embedded. A directory named without its trailing slash ("/swagger") is
  * redirected to it ("/swagger/"), where the page's relative links resolve.
  */
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,19 +71,20 @@ void assets_handler(struct http_request *req)
         char location[512];
         snprintf(location, sizeof location, "%s/", req->path);
         http_add_header(req, "Location", location);
-        http_respond_static(req, MHD_HTTP_MOVED_PERMANENTLY, NULL, "", 0);
+        http_respond_static(req, HTTP_STATUS_MOVED_PERMANENTLY, NULL, "", 0);
         return;
     }
     if (!asset) {
-        http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
+        http_respond_error(req, HTTP_STATUS_NOT_FOUND, "not found");
         return;
     }
     http_add_header(req, "ETag", asset->etag);
     http_add_header(req, "Cache-Control", "no-cache");
     const char *match = http_request_header(req, "If-None-Match");
     if (match && strstr(match, asset->etag)) {
-        http_respond_static(req, MHD_HTTP_NOT_MODIFIED, NULL, "", 0);
+        http_respond_static(req, HTTP_STATUS_NOT_MODIFIED, NULL, "", 0);
         return;
     }
-    http_respond_static(req, MHD_HTTP_OK, content_type_for(asset->path), asset->data, asset->len);
+    http_respond_static(req, HTTP_STATUS_OK, content_type_for(asset->path), asset->data,
+                        asset->len);
 }

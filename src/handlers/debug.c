@@ -11,7 +11,6 @@
  * then ours: "Config" (every configuration key as text, secrets masked), "Store", "Version",
  * "GitRevision". Publicip stays empty: finding it would take an outbound call.
  */
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -72,7 +71,7 @@ void debug_handler(struct http_request *req)
 {
     const struct config *cfg = req->app->cfg;
     if (!cfg->debug_endpoint) {
-        http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
+        http_respond_error(req, HTTP_STATUS_NOT_FOUND, "not found");
         return;
     }
     char host[256] = "";
@@ -97,5 +96,5 @@ void debug_handler(struct http_request *req)
     put_string(&w, "Version", TCA_VERSION);
     put_string(&w, "GitRevision", TCA_GIT_REV);
     buf_putc(out, '}');
-    http_respond(req, MHD_HTTP_OK, HTTP_JSON);
+    http_respond(req, HTTP_STATUS_OK, HTTP_JSON);
 }

@@ -10,11 +10,13 @@
 #include <stddef.h>
 
 #include "http/request.h"
-#include "router.h"
+#include "http/router.h"
 #include "store/store.h"
 
 extern const struct route app_routes[];
 extern const size_t app_routes_count;
+/* The routes and, for any other GET/HEAD, the embedded assets: what `serve` hands the server. */
+extern const struct route_table app_route_table;
 
 void task_list_handler(struct http_request *req);
 

@@ -7,7 +7,6 @@
  *    touches the database, so a container health check (Docker, ECS) does not replace every
  *    task during a database outage or failover.
  */
-#include <microhttpd.h>
 #include <string.h>
 
 #include "app.h"
@@ -18,16 +17,16 @@ void health_handler(struct http_request *req)
     static const char ok[] = "OK", down[] = "Error: db connection down",
                       draining[] = "Error: shutting down";
     if (atomic_load(&req->app->draining))
-        http_respond_static(req, MHD_HTTP_SERVICE_UNAVAILABLE, HTTP_TEXT, draining,
+        http_respond_static(req, HTTP_STATUS_SERVICE_UNAVAILABLE, HTTP_TEXT, draining,
                             strlen(draining));
     else if (store_ping(req->app->store) != STORE_OK)
-        http_respond_static(req, MHD_HTTP_SERVICE_UNAVAILABLE, HTTP_TEXT, down, strlen(down));
+        http_respond_static(req, HTTP_STATUS_SERVICE_UNAVAILABLE, HTTP_TEXT, down, strlen(down));
     else
-        http_respond_static(req, MHD_HTTP_OK, HTTP_TEXT, ok, strlen(ok));
+        http_respond_static(req, HTTP_STATUS_OK, HTTP_TEXT, ok, strlen(ok));
 }
 
 void live_handler(struct http_request *req)
 {
     static const char ok[] = "OK";
-    http_respond_static(req, MHD_HTTP_OK, HTTP_TEXT, ok, strlen(ok));
+    http_respond_static(req, HTTP_STATUS_OK, HTTP_TEXT, ok, strlen(ok));
 }

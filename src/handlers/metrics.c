@@ -2,14 +2,13 @@
  * metrics.c — GET /metrics: the Prometheus exposition (metrics.h). Keep it off the public
  * listener in production (docs/operations.md).
  */
-#include <microhttpd.h>
 
+#include "metrics.h"
 #include "app.h"
 #include "handlers/handlers.h"
-#include "metrics.h"
 
 void metrics_handler(struct http_request *req)
 {
     metrics_render(&req->out, req->app->store);
-    http_respond(req, MHD_HTTP_OK, METRICS_CONTENT_TYPE);
+    http_respond(req, HTTP_STATUS_OK, METRICS_CONTENT_TYPE);
 }

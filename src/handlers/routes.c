@@ -21,3 +21,10 @@ const struct route app_routes[] = {
 };
 
 const size_t app_routes_count = sizeof app_routes / sizeof app_routes[0];
+
+const struct route_table app_route_table = {
+    app_routes,
+    sizeof app_routes / sizeof app_routes[0],
+    assets_handler,
+    "/{asset}",
+};

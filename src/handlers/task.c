@@ -9,7 +9,6 @@
  * Tasks stream from the store straight into the response body (task_encode): one pass, no
  * copies.
  */
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,16 +22,16 @@ void respond_store_error(struct http_request *req, enum store_status status)
 {
     switch (status) {
     case STORE_NOT_FOUND:
-        http_respond_error(req, MHD_HTTP_NOT_FOUND, "task not found");
+        http_respond_error(req, HTTP_STATUS_NOT_FOUND, "task not found");
         return;
     case STORE_UNAVAILABLE:
-        http_respond_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "database unavailable");
+        http_respond_error(req, HTTP_STATUS_SERVICE_UNAVAILABLE, "database unavailable");
         return;
     case STORE_OK:
     case STORE_ERROR:
         break;
     }
-    http_respond_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    http_respond_error(req, HTTP_STATUS_INTERNAL_SERVER_ERROR, "internal error");
 }
 
 static int write_one(const struct task *task, void *ctx)
@@ -46,7 +45,7 @@ static int path_id(struct http_request *req, int64_t *id)
 {
     if (task_id_parse(req->param, req->param_len, id) == 0)
         return 0;
-    http_respond_error(req, MHD_HTTP_BAD_REQUEST, "task id must be a positive integer");
+    http_respond_error(req, HTTP_STATUS_BAD_REQUEST, "task id must be a positive integer");
     return -1;
 }
 
@@ -56,7 +55,7 @@ static int body_task(struct http_request *req, enum task_decode_mode mode, struc
     char err[256];
     if (task_decode(req->body.data, req->body.len, mode, in, err, sizeof err) == 0)
         return 0;
-    http_respond_error(req, MHD_HTTP_BAD_REQUEST, err);
+    http_respond_error(req, HTTP_STATUS_BAD_REQUEST, err);
     return -1;
 }
 
@@ -66,7 +65,7 @@ static void answer_ok(struct http_request *req, enum store_status st)
     if (st != STORE_OK)
         respond_store_error(req, st);
     else
-        http_respond(req, MHD_HTTP_OK, HTTP_JSON);
+        http_respond(req, HTTP_STATUS_OK, HTTP_JSON);
 }
 
 /* A member of a batch of GETs: the id it asks for, and whether a row for it came back. */
@@ -219,5 +218,5 @@ void task_delete_handler(struct http_request *req)
     if (st != STORE_OK)
         respond_store_error(req, st);
     else
-        http_respond(req, MHD_HTTP_NO_CONTENT, NULL);
+        http_respond(req, HTTP_STATUS_NO_CONTENT, NULL);
 }

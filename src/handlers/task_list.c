@@ -11,7 +11,6 @@
  * result reflects every write acknowledged before any member started — on this instance or on
  * any other sharing the database. Nothing is kept once a batch has been answered.
  */
-#include <microhttpd.h>
 
 #include "app.h"
 #include "handlers/batch.h"
@@ -46,7 +45,7 @@ static enum store_status render(struct store *store, store_sent_fn sent, void *a
 static void answer(struct http_request *req, enum store_status st, struct http_body *body)
 {
     if (st == STORE_OK)
-        http_respond_body(req, MHD_HTTP_OK, HTTP_JSON, body);
+        http_respond_body(req, HTTP_STATUS_OK, HTTP_JSON, body);
     else
         respond_store_error(req, st);
 }
@@ -57,7 +56,7 @@ static void serve_unbatched(struct http_request *req)
     if (st != STORE_OK)
         respond_store_error(req, st);
     else
-        http_respond(req, MHD_HTTP_OK, HTTP_JSON);
+        http_respond(req, HTTP_STATUS_OK, HTTP_JSON);
 }
 
 void task_list_handler(struct http_request *req)

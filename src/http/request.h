@@ -31,6 +31,22 @@ enum http_method {
     HTTP_OTHER = HTTP_METHOD_COUNT, /* TRACE, CONNECT, anything else: always 405 */
 };
 
+/* The statuses the application answers with, so that handlers need no HTTP library header.
+ * http_respond_* take any int; these are the ones in use. */
+enum http_status {
+    HTTP_STATUS_OK = 200,
+    HTTP_STATUS_NO_CONTENT = 204,
+    HTTP_STATUS_MOVED_PERMANENTLY = 301,
+    HTTP_STATUS_NOT_MODIFIED = 304,
+    HTTP_STATUS_BAD_REQUEST = 400,
+    HTTP_STATUS_NOT_FOUND = 404,
+    HTTP_STATUS_METHOD_NOT_ALLOWED = 405,
+    HTTP_STATUS_CONTENT_TOO_LARGE = 413,
+    HTTP_STATUS_HEADER_FIELDS_TOO_LARGE = 431,
+    HTTP_STATUS_INTERNAL_SERVER_ERROR = 500,
+    HTTP_STATUS_SERVICE_UNAVAILABLE = 503,
+};
+
 #define HTTP_MAX_EXTRA_HEADERS 6
 
 /* A response body shared by several requests (one rendering of a list sent to every request of
@@ -59,7 +75,7 @@ struct http_request {
     const char *path;  /* as received, percent-decoded */
     const char *param; /* the {id} segment of the matched route, if any */
     size_t param_len;
-    int route_index;         /* into app_routes, for metrics (metrics.h) */
+    int route_index;         /* into the server's route table, for metrics (metrics.h) */
     const char *route_label; /* "/api/task/{id}/", for logs and metrics */
     struct buf body;         /* the request body */
     size_t discarded;        /* body bytes past the limit, read and dropped */

@@ -14,11 +14,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -27,12 +29,12 @@
 
 #include "app.h"
 #include "config/config.h"
-#include "handlers/handlers.h"
+#include "http/lingering.h"
+#include "http/router.h"
 #include "http/tls.h"
 #include "http/trace.h"
 #include "log.h"
 #include "metrics.h"
-#include "router.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -40,24 +42,50 @@
  * idle timeout (60 s), so the balancer, not us, closes idle connections: otherwise it may send
  * a request on a connection we are closing (a 502 for the client). */
 #define IDLE_TIMEOUT_S 75
-/* A body over the limit is read and thrown away up to this much more, then answered 413 on a
- * connection that can stay open; past it we answer at once and the connection is closed (the
- * client may then see a reset instead of the 413). */
-#define DISCARD_MAX (1024 * 1024)
-/* Request line + headers must fit in this much per-connection memory. Every open connection
- * touches it: 32 KiB made 17.3 MB of RSS at c=256, 16 KiB 13.3 MB, at the same CPU (ADR 0009). */
-#define CONNECTION_MEMORY 16384
-/* The route name of everything the assets fallback serves. */
-#define ASSETS_LABEL "/{asset}"
+/* Request line + headers: over this, 431 (ours, JSON). */
+#define HEADER_LIMIT 16384
+/* More header fields than this: 431 too. */
+#define HEADER_FIELDS_MAX 100
+/* The library's per-connection memory. The request head is read into it and the response
+ * head is built in what is left, so it is HEADER_LIMIT plus room for our largest response head:
+ * a head within our limit is served, one just over it gets our 431. A head of about this size
+ * leaves no room for the answer and the library closes without one; a larger head gets the
+ * library's own 431 page. Every connection that has served a request touches all of it: each
+ * KiB here is 256 KiB of RSS at 256 connections (ADRs 0009 and 0015). */
+#define CONNECTION_MEMORY (20 * 1024)
+/* While stopping, a connection that has not started a request yet is left alone this long after
+ * it was accepted: a proxy opens one to send a request at once. */
+#define NEW_CONN_GRACE_MS 1000
+/* Lingering close after an early error (lingering.h): at most this long in all, this long
+ * without input, this many bytes, this many connections at once. */
+#define LINGER_MAX_MS    10000
+#define LINGER_IDLE_MS   2000
+#define LINGER_MAX_BYTES ((size_t)256 * 1024 * 1024)
+#define LINGER_MAX_CONNS 1024
+
+/* One open connection, from accept to close (MHD_OPTION_NOTIFY_CONNECTION): what a graceful
+ * stop and the lingering close need to know about it. */
+struct http_conn {
+    int fd;
+    uint64_t accepted_ns;
+    atomic_bool used;   /* a request has started on it */
+    atomic_bool busy;   /* a request has started on it and is not complete */
+    atomic_bool linger; /* answered before its request was read in full */
+    struct http_conn *prev, *next;
+};
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct app *app;
+    const struct route_table *routes;
     int listen_fd;
     int port;
     size_t max_body;
     atomic_int in_flight;
     const char **route_labels;
+    struct lingering *linger;
+    pthread_mutex_t conns_lock; /* guards the list, and each fd against being closed */
+    struct http_conn *conns;
 };
 
 static const char content_security_policy[] =
@@ -105,12 +133,83 @@ static void request_id_generate(char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)(state * 2685821657736338717ULL));
 }
 
+static struct http_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+/* True if the client has sent bytes nobody has read: closing now would reset the connection. */
+static bool has_unread_input(int fd)
+{
+    char c;
+    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+static void conn_link(struct http_server *server, struct http_conn *c)
+{
+    pthread_mutex_lock(&server->conns_lock);
+    c->next = server->conns;
+    if (c->next)
+        c->next->prev = c;
+    server->conns = c;
+    pthread_mutex_unlock(&server->conns_lock);
+}
+
+static void conn_unlink(struct http_server *server, struct http_conn *c)
+{
+    pthread_mutex_lock(&server->conns_lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        server->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&server->conns_lock);
+}
+
+/* libmicrohttpd calls this when it accepts a connection and just before it closes one. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *server = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct http_conn *c = xcalloc(1, sizeof *c);
+        c->fd = info ? info->connect_fd : -1;
+        c->accepted_ns = clock_now_ns();
+        conn_link(server, c);
+        *socket_context = c;
+        return;
+    }
+    struct http_conn *c = *socket_context;
+    if (!c)
+        return;
+    *socket_context = NULL;
+    conn_unlink(server, c);
+    /* The library closes fd when we return. If the client may still be sending (we answered
+     * before reading all of its request, or unread bytes wait), a duplicate of fd keeps the
+     * connection open for the lingering close, so that it does not end in a reset. */
+    if (c->fd >= 0 && (atomic_load(&c->linger) || has_unread_input(c->fd))) {
+        int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+        if (fd >= 0)
+            lingering_add(server->linger, fd);
+    }
+    free(c);
+}
+
 /* libmicrohttpd calls this once per request, before the headers are parsed. */
 static void *on_request_start(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct http_server *server = cls;
     (void)uri;
-    (void)conn;
+    struct http_conn *c = conn_of(conn);
+    if (c) {
+        atomic_store(&c->used, true);
+        atomic_store(&c->busy, true);
+    }
     struct http_request *req = xcalloc(1, sizeof *req);
     req->app = server->app;
     req->start_ns = clock_now_ns();
@@ -135,7 +234,14 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
 {
     struct http_server *server = cls;
     struct http_request *req = *con_cls;
-    (void)conn;
+    struct http_conn *c = conn_of(conn);
+    if (c) {
+        atomic_store(&c->busy, false);
+        /* The library answered this request itself (its own 4xx) before our handler saw it,
+         * so the client may still be sending. */
+        if (req && !req->conn && why == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            atomic_store(&c->linger, true);
+    }
     if (!req)
         return;
     *con_cls = NULL;
@@ -207,15 +313,16 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
     for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
         MHD_add_response_header(resp, security_headers[i].name, security_headers[i].value);
-    bool has_cache_control = false;
+    bool has_cache_control = false, has_connection = false;
     for (size_t i = 0; i < req->n_headers; i++) {
         MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
         has_cache_control |= strcmp(req->headers[i].name, "Cache-Control") == 0;
+        has_connection |= strcmp(req->headers[i].name, MHD_HTTP_HEADER_CONNECTION) == 0;
     }
     if (!has_cache_control)
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-    if (atomic_load(&server->app->draining))
+    if (!has_connection && atomic_load(&server->app->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
@@ -226,14 +333,14 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
     return rc;
 }
 
-static void dispatch(struct http_request *req)
+static void dispatch(const struct route_table *table, struct http_request *req)
 {
     struct route_match match;
     enum route_result result =
-        router_match(app_routes, app_routes_count, req->method, req->path, &match);
+        router_match(table->routes, table->n, req->method, req->path, &match);
     if (match.route) {
         req->route_label = match.route->label;
-        req->route_index = (int)(match.route - app_routes);
+        req->route_index = (int)(match.route - table->routes);
     }
     if (result == ROUTE_FOUND) {
         req->param = match.param;
@@ -241,14 +348,15 @@ static void dispatch(struct http_request *req)
         match.handler(req);
         return;
     }
-    if (result == ROUTE_NO_PATH && (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
-        req->route_label = ASSETS_LABEL;
-        req->route_index = (int)app_routes_count;
-        assets_handler(req);
+    if (result == ROUTE_NO_PATH && table->fallback &&
+        (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
+        req->route_label = table->fallback_label;
+        req->route_index = (int)table->n;
+        table->fallback(req);
         return;
     }
     if (result == ROUTE_NO_PATH && req->method != HTTP_OTHER) {
-        http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
+        http_respond_error(req, HTTP_STATUS_NOT_FOUND, "not found");
         return;
     }
     struct buf allow = BUF_INIT;
@@ -257,11 +365,11 @@ static void dispatch(struct http_request *req)
     else
         buf_puts(&allow, "GET, HEAD");
     if (req->method == HTTP_OPTIONS) {
-        http_respond(req, MHD_HTTP_NO_CONTENT, NULL);
+        http_respond(req, HTTP_STATUS_NO_CONTENT, NULL);
     } else {
         char msg[128];
         snprintf(msg, sizeof msg, "method not allowed; allowed: %s", allow.data);
-        http_respond_error(req, MHD_HTTP_METHOD_NOT_ALLOWED, msg);
+        http_respond_error(req, HTTP_STATUS_METHOD_NOT_ALLOWED, msg);
     }
     http_add_header(req, "Allow", allow.data);
     buf_release(&allow);
@@ -269,7 +377,7 @@ static void dispatch(struct http_request *req)
 
 /* What request_framing_error counts while it walks the headers. */
 struct framing {
-    int content_length, transfer_encoding, host;
+    int content_length, transfer_encoding, host, fields;
     const char *error;
 };
 
@@ -285,6 +393,7 @@ static enum MHD_Result framing_visit(void *cls, enum MHD_ValueKind kind, const c
 {
     struct framing *f = cls;
     (void)kind;
+    f->fields++;
     if (key_size == 0)
         f->error = "empty header name";
     for (size_t i = 0; i < key_size && !f->error; i++)
@@ -312,10 +421,11 @@ static enum MHD_Result framing_visit(void *cls, enum MHD_ValueKind kind, const c
  * other than "chunked", more than one Host; and header names that are not tokens or values
  * with control characters (NUL, which would cut a value short, included). NULL if all is well.
  */
-static const char *request_framing_error(struct MHD_Connection *conn)
+static const char *request_framing_error(struct MHD_Connection *conn, int *fields)
 {
-    struct framing f = {0, 0, 0, NULL};
+    struct framing f = {0, 0, 0, 0, NULL};
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_visit, &f);
+    *fields = f.fields;
     if (f.error)
         return f.error;
     if (f.content_length && f.transfer_encoding)
@@ -352,6 +462,22 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return n;
 }
 
+/*
+ * Answers before the request has been read in full (a 4xx on its head or on a body over the
+ * limit). The connection is closed after the response and lingers (lingering.h), so that the
+ * client reads the answer even while it is still sending.
+ */
+static enum MHD_Result answer_early(struct http_server *server, struct http_request *req,
+                                    int status, const char *msg)
+{
+    http_respond_error(req, status, msg);
+    http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+    struct http_conn *c = conn_of(req->conn);
+    if (c)
+        atomic_store(&c->linger, true);
+    return send_response(server, req);
+}
+
 /* The first call for a request: headers are in, the body is not. */
 static enum MHD_Result begin_request(struct http_server *server, struct http_request *req,
                                      struct MHD_Connection *conn, const char *url,
@@ -368,24 +494,23 @@ static enum MHD_Result begin_request(struct http_server *server, struct http_req
     trace_amzn_parse(http_request_header(req, "X-Amzn-Trace-Id"), req->amzn_trace_id);
     trace_parent_parse(http_request_header(req, "traceparent"), req->traceparent);
 
-    const char *bad = request_framing_error(conn);
+    int fields = 0;
+    const char *bad = request_framing_error(conn, &fields);
     if (bad || !path_is_sane(url)) {
         char msg[128];
         snprintf(msg, sizeof msg, "bad request: %s", bad ? bad : "control character in the path");
-        http_respond_error(req, MHD_HTTP_BAD_REQUEST, msg);
-        http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
-        return send_response(server, req);
+        return answer_early(server, req, HTTP_STATUS_BAD_REQUEST, msg);
     }
+    const union MHD_ConnectionInfo *size =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if ((size && size->header_size > HEADER_LIMIT) || fields > HEADER_FIELDS_MAX)
+        return answer_early(server, req, HTTP_STATUS_HEADER_FIELDS_TOO_LARGE,
+                            "request line and headers too large");
 
-    /* Refuse an announced oversized body now if the client waits for "100 Continue" or the body
-     * is too large to read and discard. */
+    /* An announced oversized body is refused before it is read (and no "100 Continue"). */
     const char *length = http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long announced = length ? strtoull(length, NULL, 10) : 0;
-    if (announced > server->max_body && (http_request_header(req, MHD_HTTP_HEADER_EXPECT) ||
-                                         announced > server->max_body + DISCARD_MAX)) {
-        http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
-        return send_response(server, req);
-    }
+    if (length && strtoull(length, NULL, 10) > server->max_body)
+        return answer_early(server, req, HTTP_STATUS_CONTENT_TOO_LARGE, "request body too large");
     return MHD_YES;
 }
 
@@ -403,7 +528,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return send_response(server, req);
     }
     if (req->status)
-        return MHD_YES; /* already answered (413); the library discards the rest */
+        return MHD_YES; /* already answered early; the library reads no more of it */
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
@@ -411,17 +536,20 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             buf_append(&req->body, upload_data, n);
             return MHD_YES;
         }
+        /* A chunked body over the limit. The library takes no response while a body is
+         * arriving, so the rest is read and dropped here and answered 413 at its end, within
+         * the lingering bounds; past them the connection is closed without an answer. */
         req->discarded += n;
-        if (req->discarded <= DISCARD_MAX)
-            return MHD_YES;
-        http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
-        return send_response(server, req);
+        if (req->discarded > LINGER_MAX_BYTES ||
+            clock_now_ns() - req->start_ns > (uint64_t)LINGER_MAX_MS * 1000000u)
+            return MHD_NO;
+        return MHD_YES;
     }
     log_set_request_id(req->request_id);
     if (req->discarded)
-        http_respond_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        http_respond_error(req, HTTP_STATUS_CONTENT_TOO_LARGE, "request body too large");
     else
-        dispatch(req);
+        dispatch(server->routes, req);
     log_set_request_id(NULL);
     if (req->suspended)
         return MHD_YES; /* answered later (http_suspend); req is not ours to touch now */
@@ -513,25 +641,33 @@ static unsigned worker_threads(const struct config *cfg)
     return cpus > 2 ? (unsigned)cpus * 2 : 4;
 }
 
-/* Registers the route names /metrics reports: the table's, then the assets fallback. */
+/* Registers the route names /metrics reports: the table's, then the fallback's. */
 static void init_metrics(struct http_server *server)
 {
-    server->route_labels = xcalloc(app_routes_count + 1, sizeof *server->route_labels);
-    for (size_t i = 0; i < app_routes_count; i++)
-        server->route_labels[i] = app_routes[i].label;
-    server->route_labels[app_routes_count] = ASSETS_LABEL;
-    metrics_init(server->route_labels, (int)app_routes_count + 1);
+    const struct route_table *table = server->routes;
+    server->route_labels = xcalloc(table->n + 1, sizeof *server->route_labels);
+    for (size_t i = 0; i < table->n; i++)
+        server->route_labels[i] = table->routes[i].label;
+    server->route_labels[table->n] = table->fallback_label ? table->fallback_label : "-";
+    metrics_init(server->route_labels, (int)table->n + 1);
 }
 
-struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
+struct http_server *http_server_start(struct app *app, const struct route_table *routes, char *err,
+                                      size_t errlen)
 {
     const struct config *cfg = app->cfg;
     struct http_server *server = xcalloc(1, sizeof *server);
     server->app = app;
+    server->routes = routes;
     server->max_body = (size_t)cfg->max_body_bytes;
+    pthread_mutex_init(&server->conns_lock, NULL);
+    server->linger = lingering_new(LINGER_MAX_MS, LINGER_IDLE_MS, LINGER_MAX_BYTES,
+                                   LINGER_MAX_CONNS, err, errlen);
+    if (!server->linger)
+        goto fail_free;
     server->listen_fd = listen_on(cfg->listen_host, cfg->listen_port, &server->port, err, errlen);
     if (server->listen_fd < 0)
-        goto fail_free;
+        goto fail_linger;
     http_tls_prepare_listener(app->tls, server->listen_fd);
     init_metrics(server);
     unsigned threads = worker_threads(cfg);
@@ -546,8 +682,9 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, on_request_start, server,
-        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server, MHD_OPTION_UNESCAPE_CALLBACK,
-        unescape, NULL, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, server, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY,
+        tls_options, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d", cfg->listen_host,
                  server->port);
@@ -558,7 +695,10 @@ struct http_server *http_server_start(struct app *app, char *err, size_t errlen)
 
 fail_close:
     close(server->listen_fd);
+fail_linger:
+    lingering_free(server->linger);
 fail_free:
+    pthread_mutex_destroy(&server->conns_lock);
     free(server->route_labels);
     free(server);
     return NULL;
@@ -576,22 +716,54 @@ static unsigned open_connections(struct http_server *server)
     return info ? info->num_connections : 0;
 }
 
-int http_server_drain(struct http_server *server, int timeout_s)
+/*
+ * Ends every idle connection: one that has served a request (or was accepted more than
+ * NEW_CONN_GRACE_MS ago: its first request is on its way), has none in progress and nothing
+ * unread in its socket. Shutting it down makes the library see end of input and close it. A
+ * request that arrives in the same instant is lost with the connection, as with any server that
+ * closes idle connections (the client or proxy sends it again: it was never read). Holding
+ * conns_lock keeps each fd open meanwhile (on_connection unlinks before the library closes).
+ */
+static void close_idle(struct http_server *server)
+{
+    uint64_t new_since = clock_now_ns() - (uint64_t)NEW_CONN_GRACE_MS * 1000000u;
+    pthread_mutex_lock(&server->conns_lock);
+    for (struct http_conn *c = server->conns; c; c = c->next) {
+        int unread = 0;
+        if (c->fd < 0 || atomic_load(&c->busy) ||
+            (!atomic_load(&c->used) && c->accepted_ns > new_since) ||
+            ioctl(c->fd, FIONREAD, &unread) != 0 || unread > 0)
+            continue;
+        shutdown(c->fd, SHUT_RDWR);
+        c->fd = -1; /* once is enough; the library closes it */
+    }
+    pthread_mutex_unlock(&server->conns_lock);
+}
+
+void http_server_quiesce(struct http_server *server)
 {
     atomic_store(&server->app->draining, true);
     MHD_quiesce_daemon(server->daemon);
     close(server->listen_fd);
-    uint64_t deadline = clock_now_ns() + (uint64_t)timeout_s * 1000000000u;
-    /* Open connections count too, idle kept-alive ones included: a client (or load balancer)
-     * may be sending its next request on one right now. Each is answered with Connection:
-     * close, so connections go away as they are used, or when their clients close them. */
-    while ((atomic_load(&server->in_flight) > 0 || open_connections(server) > 0) &&
-           clock_now_ns() < deadline) {
-        struct timespec pause = {0, 10 * 1000000};
-        nanosleep(&pause, NULL);
-    }
+    close_idle(server);
+}
+
+unsigned http_server_drain_step(struct http_server *server)
+{
+    /* A connection whose response was queued just before draining began has no Connection:
+     * close and goes idle afterwards: close those too. */
+    close_idle(server);
+    unsigned open = open_connections(server);
+    int in_flight = atomic_load(&server->in_flight);
+    return open > 0 ? open : (in_flight > 0 ? (unsigned)in_flight : 0);
+}
+
+int http_server_stop(struct http_server *server)
+{
     int left = atomic_load(&server->in_flight);
     MHD_stop_daemon(server->daemon);
+    lingering_free(server->linger);
+    pthread_mutex_destroy(&server->conns_lock);
     free(server->route_labels);
     free(server);
     return left;

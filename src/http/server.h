@@ -1,12 +1,13 @@
 /*
- * server.h — the HTTP/1.1 server: libmicrohttpd underneath (docs/adr/0001-http-library.md),
- * the route table and the handlers on top.
+ * server.h — the HTTP/1.1 server: libmicrohttpd underneath (docs/adr/0001-http-library.md,
+ * 0015), and on top the route table its caller hands it (http/router.h).
  *
  * http_server_start binds the listener (a clear error if it cannot) and starts the worker
- * threads; from then on requests are served until http_server_drain. Limits enforced here,
- * before any handler runs: request line + headers (431/414), body (MaxBodyBytes: 413), idle
+ * threads; from then on requests are served until the graceful stop below. Limits enforced
+ * here, before any handler runs: request line + headers (431), body (MaxBodyBytes: 413), idle
  * connections (closed after a timeout). Every response carries the security headers, an
- * X-Request-Id, and is logged in one line when it completes.
+ * X-Request-Id, and is logged in one line when it completes. A connection answered before its
+ * request was read in full closes with a lingering close (lingering.h).
  */
 #ifndef HTTP_SERVER_H
 #define HTTP_SERVER_H
@@ -15,18 +16,26 @@
 
 struct app;
 struct http_server;
+struct route_table;
 
-/* Starts serving app on cfg's ListenHost:ListenPort. Returns NULL with one line in err. */
-struct http_server *http_server_start(struct app *app, char *err, size_t errlen);
+/* Starts serving app with routes (which must outlive the server) on cfg's ListenHost:ListenPort.
+ * Returns NULL with one line in err. */
+struct http_server *http_server_start(struct app *app, const struct route_table *routes, char *err,
+                                      size_t errlen);
 
 /* The port actually bound (differs from ListenPort when that is 0). */
 int http_server_port(const struct http_server *server);
 
 /*
- * Graceful stop: closes the listener, lets in-flight requests finish for at most timeout_s
- * seconds (responses sent meanwhile say Connection: close), then stops every thread and
- * frees the server. Returns the number of requests still unfinished at the deadline.
+ * Graceful stop, in three calls. http_server_quiesce closes the listener, ends idle keep-alive
+ * connections at once and makes every response from then on say Connection: close. Then call
+ * http_server_drain_step every few milliseconds: it ends connections that have gone idle since
+ * and returns what is still open (connections, or requests in flight); 0 means drained.
+ * http_server_stop stops every thread, closes what is left and frees the server; it returns the
+ * number of requests still unfinished, which were cut off.
  */
-int http_server_drain(struct http_server *server, int timeout_s);
+void http_server_quiesce(struct http_server *server);
+unsigned http_server_drain_step(struct http_server *server);
+int http_server_stop(struct http_server *server);
 
 #endif

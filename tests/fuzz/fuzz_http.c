@@ -30,6 +30,7 @@
 
 #include "app.h"
 #include "config/config.h"
+#include "handlers/handlers.h"
 #include "http/server.h"
 #include "log.h"
 #include "store/store.h"
@@ -95,7 +96,7 @@ static void http_fuzz_start(void)
     http_fuzz.app.cfg = &http_fuzz.cfg;
     http_fuzz.app.store = store;
     http_fuzz.app.started = time(NULL);
-    http_fuzz.server = http_server_start(&http_fuzz.app, err, sizeof err);
+    http_fuzz.server = http_server_start(&http_fuzz.app, &app_route_table, err, sizeof err);
     if (!http_fuzz.server)
         http_fuzz_die("http_server_start", err);
     http_fuzz.port = http_server_port(http_fuzz.server);
@@ -108,7 +109,10 @@ void fuzz_http_stop(void)
 
     if (!http_fuzz.started)
         return;
-    http_server_drain(http_fuzz.server, 5);
+    http_server_quiesce(http_fuzz.server);
+    for (int i = 0; i < 500 && http_server_drain_step(http_fuzz.server) > 0; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+    http_server_stop(http_fuzz.server);
     store_free(http_fuzz.app.store);
     config_release(&http_fuzz.cfg);
     const char *files[] = {"tasks.db", "tasks.db-wal", "tasks.db-shm", "conf.toml"};

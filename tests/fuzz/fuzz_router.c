@@ -1,5 +1,5 @@
 /*
- * fuzz_router.c — libFuzzer target for the router (router_match in src/router.c) on the real
+ * fuzz_router.c — libFuzzer target for the router (router_match in src/http/router.c) on the real
  * route table (src/handlers/routes.c).
  *
  * The first byte picks the method, the rest is the path. Checks router.h's contract: a match
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "handlers/handlers.h"
-#include "router.h"
+#include "http/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /* test_router.c — route matching: literals, {param}, trailing slash, 404 vs 405, Allow. */
-#include "router.h"
+#include "http/router.h"
 #include "tap.h"
 
 static void h_list(struct http_request *req)

@@ -5,8 +5,8 @@
  * one non-empty segment and is handed to the handler as req->param. A path matches with or
  * without one trailing slash ("/api/task" and "/api/task/"). Routes are tried in table order.
  */
-#ifndef ROUTER_H
-#define ROUTER_H
+#ifndef HTTP_ROUTER_H
+#define HTTP_ROUTER_H
 
 #include <stddef.h>
 
@@ -35,6 +35,16 @@ struct route_match {
 
 enum route_result router_match(const struct route *routes, size_t n, enum http_method method,
                                const char *path, struct route_match *out);
+
+/* What a server serves: a route table, and the handler for a GET or HEAD of any path no route
+ * matches (NULL: 404) with the route name logs and metrics give it. The application owns it
+ * and hands it to http_server_start, so the server never names a handler. */
+struct route_table {
+    const struct route *routes;
+    size_t n;
+    route_handler_fn fallback;
+    const char *fallback_label;
+};
 
 /* Writes the Allow header value for route ("GET, HEAD, POST") into buf. */
 void router_allow(const struct route *route, struct buf *allow);

@@ -1,5 +1,5 @@
 /* router.c — see router.h. */
-#include "router.h"
+#include "http/router.h"
 
 #include <stdbool.h>
 #include <string.h>
