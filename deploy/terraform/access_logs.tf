@@ -6,7 +6,24 @@
 # under this account's prefix. With deletion_protection off the bucket may be destroyed with
 # its logs.
 
-data "aws_elb_service_account" "current" {}
+locals {
+  # Regions opened before August 2022 deliver ALB logs as a regional ELB account (the data source
+  # knows its id, and fails for any other region); newer regions as the log-delivery service.
+  elb_account_regions = [
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ca-central-1", "eu-central-1", "eu-north-1",
+    "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1",
+    "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+  ]
+  elb_log_writers = concat(
+    [for a in data.aws_elb_service_account.current[*].arn : { AWS = a }],
+    [{ Service = "logdelivery.elasticloadbalancing.amazonaws.com" }],
+  )
+}
+
+data "aws_elb_service_account" "current" {
+  count = contains(local.elb_account_regions, var.aws_region) ? 1 : 0
+}
 
 resource "aws_s3_bucket" "alb_logs" {
   bucket        = "${var.name}-alb-logs-${local.account_id}-${var.aws_region}"
@@ -62,25 +79,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "alb_logs" {
 resource "aws_s3_bucket_policy" "alb_logs" {
   bucket = aws_s3_bucket.alb_logs.id
 
-  # Regions opened before August 2022 deliver as the regional ELB account; newer ones as the
-  # log-delivery service principal. Both may write to this account's prefix only.
+  # The ELB log writers of the region may put objects under this account's prefix, nothing else.
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "ElbLogDelivery"
+    Statement = concat([
+      for i, writer in local.elb_log_writers : {
+        Sid       = "ElbLogDelivery${i}"
         Effect    = "Allow"
-        Principal = { AWS = data.aws_elb_service_account.current.arn }
+        Principal = writer
         Action    = "s3:PutObject"
         Resource  = "${aws_s3_bucket.alb_logs.arn}/alb/AWSLogs/${local.account_id}/*"
-      },
-      {
-        Sid       = "ElbLogDeliveryService"
-        Effect    = "Allow"
-        Principal = { Service = "logdelivery.elasticloadbalancing.amazonaws.com" }
-        Action    = "s3:PutObject"
-        Resource  = "${aws_s3_bucket.alb_logs.arn}/alb/AWSLogs/${local.account_id}/*"
-      },
+      }
+      ], [
       {
         Sid       = "TlsOnly"
         Effect    = "Deny"
@@ -89,7 +99,7 @@ resource "aws_s3_bucket_policy" "alb_logs" {
         Resource  = [aws_s3_bucket.alb_logs.arn, "${aws_s3_bucket.alb_logs.arn}/*"]
         Condition = { Bool = { "aws:SecureTransport" = "false" } }
       },
-    ]
+    ])
   })
 
   depends_on = [aws_s3_bucket_public_access_block.alb_logs]

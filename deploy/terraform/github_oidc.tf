@@ -48,7 +48,7 @@ locals {
     "application-autoscaling:Describe*", "application-autoscaling:ListTagsForResource",
     "cloudfront:GetDistribution", "cloudfront:GetResponseHeadersPolicy", "cloudfront:ListTagsForResource",
     "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
-    "ec2:Describe*", "ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
+    "ec2:Describe*", "ec2:GetManagedPrefixListEntries", "ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
     "ecr:ListTagsForResource", "ecs:Describe*", "ecs:List*", "elasticloadbalancing:Describe*",
     "events:DescribeRule", "events:ListTagsForResource", "events:ListTargetsByRule",
     "iam:GetOpenIDConnectProvider", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole",
@@ -59,7 +59,7 @@ locals {
     "route53:ListTagsForResource", "route53:GetChange",
     "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
     "sns:GetSubscriptionAttributes", "sns:GetTopicAttributes", "sns:ListTagsForResource",
-    "states:DescribeStateMachine", "states:ListTagsForResource",
+    "states:DescribeStateMachine", "states:ListTagsForResource", "states:ValidateStateMachineDefinition",
     "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:ListTagsForResource",
   ]
   alb_logs_bucket_arn = "arn:${local.partition}:s3:::${var.name}-alb-logs-${local.account_id}-${var.aws_region}"

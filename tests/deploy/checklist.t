@@ -275,7 +275,8 @@ bad_star = [(sid, a) for sid, a in star
 plan_reads = re.search(r'plan_read_actions\s*=\s*\[([^\]]*)\]', TEXT.get("github_oidc.tf", ""))
 plan_actions = re.findall(r'"([^"]+)"', plan_reads.group(1)) if plan_reads else []
 check("IAM: Resource '*' only for actions without resource-level permissions, region-bound service grants and the plan role's reads",
-      not bad_star and plan_actions and all(read_only.match(a) for a in plan_actions), str(bad_star))
+      not bad_star and plan_actions
+      and all(read_only.match(a) or a == "states:ValidateStateMachineDefinition" for a in plan_actions), str(bad_star))
 check("IAM: the plan role reads metadata only (no object, parameter, secret or log reads)",
       plan_actions and not [a for a in plan_actions if a in ("s3:GetObject", "ssm:GetParameter", "ssm:GetParameters",
                                                               "secretsmanager:GetSecretValue", "logs:GetLogEvents",

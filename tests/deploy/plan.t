@@ -13,7 +13,9 @@ file written into a temp copy of the stack, never into the repository.
 
 Two plans, both with the committed env/production.tfvars (what make and CI pass): as committed
 (no domain: CloudFront in front), and with a domain and certificate. `terraform show -json`
-of each is checked: the resource set, all creates, and the key attributes a plan knows.
+of each is checked: the resource set, all creates, and the key attributes a plan knows. A
+third plan starts from a state with the addresses an existing stack has (moved.tf) and checks
+Terraform carries each to its new address (a moved block, not a destroy of the old address).
 (Attributes computed by AWS, such as the task definitions' JSON that embeds the secret's ARN,
 are unknown in a plan; `terraform test` checks them with a mocked provider.)
 """
@@ -261,6 +263,49 @@ def common_checks(label, rcs, config_resources):
           not [p for p in attach if p.endswith(("PowerUserAccess", "/ReadOnlyAccess", "AdministratorAccess"))], str(attach))
 
 
+OLD_ADDRESSES = {
+    # address in an existing stack -> address now, and the resource's type and name
+    "aws_lb_listener.https": "aws_lb_listener.https[0]",
+    "aws_vpc_security_group_ingress_rule.alb_https": 'aws_vpc_security_group_ingress_rule.alb_https["0.0.0.0/0"]',
+    "aws_vpc_security_group_ingress_rule.alb_http": 'aws_vpc_security_group_ingress_rule.alb_http["0.0.0.0/0"]',
+}
+
+
+def existing_stack(stack, env, tmp, args):
+    """Plan (without refresh) from a state holding the old, un-indexed addresses."""
+    resources = []
+    for old in OLD_ADDRESSES:
+        rtype, name = old.split(".")
+        port = 443 if name.endswith("https") else 80
+        attrs = {"id": f"{name}-id", "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:{name}", "tags": {}, "tags_all": {}}
+        if rtype == "aws_lb_listener":
+            attrs.update({"port": 443, "protocol": "HTTPS", "load_balancer_arn": "arn:aws:elasticloadbalancing:x",
+                          "default_action": [], "timeouts": None})
+        else:
+            attrs.update({"cidr_ipv4": "0.0.0.0/0", "ip_protocol": "tcp", "from_port": port, "to_port": port,
+                          "security_group_id": "sg-0123"})
+        resources.append({"mode": "managed", "type": rtype, "name": name,
+                          "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                          "instances": [{"schema_version": 0, "attributes": attrs}]})
+    state = {"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "plan-t-existing",
+             "outputs": {}, "resources": resources}
+    state_path = os.path.join(tmp, "existing.tfstate")
+    with open(state_path, "w", encoding="utf-8") as f:
+        json.dump(state, f)
+    log = os.path.join(tmp, "plan-existing.log")
+    rc = tf(["plan", "-no-color", "-refresh=false", f"-state={state_path}", "-out=tfplan-existing"] + args,
+            stack, env, log)
+    check("existing stack: terraform plan from a state with the old addresses exits 0", rc == 0, tail(log))
+    if rc != 0:
+        return
+    out = subprocess.run(["terraform", "show", "-json", "tfplan-existing"], cwd=stack, env=env,
+                         capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    rcs = changes(json.loads(out.stdout or "{}"))
+    moved = {rc.get("previous_address"): a for a, rc in rcs.items() if rc.get("previous_address")}
+    check("existing stack: the HTTPS listener and the ALB ingress rules are moved to their new addresses",
+          all(moved.get(old) == new for old, new in OLD_ADDRESSES.items()), json.dumps(moved))
+
+
 def main():
     if shutil.which("terraform") is None:
         check("terraform is on PATH", False)
@@ -353,6 +398,7 @@ def main():
                 check("domain: port 80 only redirects to HTTPS",
                       (port80.get("default_action") or [{}])[0].get("type") == "redirect")
                 check("domain: no CloudFront", not of_type(rcs, "aws_cloudfront_distribution"))
+        existing_stack(stack, env, tmp, common + plans["domain"])
     finally:
         server.shutdown()
         server.server_close()

@@ -348,13 +348,26 @@ run "alb_access_logs_bounded_and_private" {
   }
   assert {
     condition = (contains([for s in jsondecode(aws_s3_bucket_policy.alb_logs.policy).Statement : s.Principal if s.Effect == "Allow"], { Service = "logdelivery.elasticloadbalancing.amazonaws.com" })
-      && contains([for s in jsondecode(aws_s3_bucket_policy.alb_logs.policy).Statement : s.Principal if s.Effect == "Allow"], { AWS = data.aws_elb_service_account.current.arn })
+      && contains([for s in jsondecode(aws_s3_bucket_policy.alb_logs.policy).Statement : s.Principal if s.Effect == "Allow"], { AWS = data.aws_elb_service_account.current[0].arn })
     && alltrue([for s in jsondecode(aws_s3_bucket_policy.alb_logs.policy).Statement : s.Effect == "Deny" || s.Action == "s3:PutObject"]))
     error_message = "only ELB log delivery may write, and only objects"
   }
   assert {
     condition     = !aws_s3_bucket.alb_logs.force_destroy
     error_message = "logs are kept while deletion protection is on"
+  }
+}
+
+run "alb_logs_in_a_region_opened_after_2022" {
+  command = plan
+
+  variables {
+    aws_region = "il-central-1"
+  }
+
+  assert {
+    condition     = length(data.aws_elb_service_account.current) == 0
+    error_message = "newer regions have no ELB account: only the log-delivery service writes"
   }
 }
 
@@ -391,7 +404,7 @@ run "iam_permissions_boundary_closes_escalation" {
   }
   assert {
     condition = alltrue(flatten([for s in jsondecode(aws_iam_role_policy.github_build[0].policy).Statement : [
-      for a in flatten([s.Action]) : can(regex("^[a-z0-9-]+:(Describe|Get|List)", a)) || startswith(a, "ecr:")
+      for a in flatten([s.Action]) : can(regex("^[a-z0-9-]+:(Describe|Get|List)", a)) || startswith(a, "ecr:") || a == "states:ValidateStateMachineDefinition"
     ]]))
     error_message = "the plan role only reads (besides pushing images)"
   }
