@@ -6,6 +6,11 @@
 # Terraform registers new task definition revisions (image_tag changes); the service's
 # task_definition is then moved by the release step (scripts/ecs-release.sh: migrate first,
 # then deploy), which is why the service ignores later changes to it.
+#
+# Health: ECS's container check is liveness only (`TechChallengeApp healthcheck --live` never
+# touches the database), so a database outage does not make ECS kill every task; readiness
+# (/healthcheck/) is the ALB's (alb.tf). A deployment rolls back by itself when the circuit
+# breaker trips or when the target 5xx alarm fires during it (alarms.tf).
 
 resource "aws_cloudwatch_log_group" "app" {
   name              = "/ecs/${var.name}"
@@ -22,21 +27,28 @@ resource "aws_ecs_cluster" "main" {
 }
 
 locals {
-  image = "${aws_ecr_repository.app.repository_url}:${var.image_tag}"
+  image                      = "${aws_ecr_repository.app.repository_url}:${var.image_tag}"
+  deployment_maximum_percent = 200
+
+  # RDS Proxy presents an ACM (Amazon Trust Services) certificate, not the RDS CA: with it the
+  # app verifies against the image's system CA store.
+  db_ssl_root_cert = var.db_proxy_enabled ? "/etc/ssl/certs/ca-certificates.crt" : var.db_ssl_root_cert
 
   app_environment = merge({
     VTT_DBTYPE          = "postgres"
-    VTT_DBHOST          = aws_db_instance.main.address
-    VTT_DBPORT          = tostring(aws_db_instance.main.port)
+    VTT_DBHOST          = local.db_host
+    VTT_DBPORT          = "5432"
     VTT_DBNAME          = var.db_name
+    VTT_DBPOOLSIZE      = tostring(var.db_pool_size)
     VTT_DBSSLMODE       = var.db_ssl_mode
-    VTT_DBSSLROOTCERT   = var.db_ssl_root_cert
+    VTT_DBSSLROOTCERT   = local.db_ssl_root_cert
     VTT_LISTENHOST      = "0.0.0.0"
     VTT_LISTENPORT      = "3000"
     VTT_LOGFORMAT       = "json"
     VTT_DEBUGENDPOINT   = "false"
     VTT_SHUTDOWNTIMEOUT = tostring(var.shutdown_timeout)
-  }, var.app_environment)
+    }, var.backend_https ? { VTT_TLSSELFSIGNED = "true" } : {},
+  var.app_environment)
 
   # The secret is RDS's JSON {"username": ..., "password": ...}; ECS picks one key of it.
   app_secrets = [
@@ -85,7 +97,7 @@ resource "aws_ecs_task_definition" "app" {
     portMappings = [{ containerPort = 3000, hostPort = 3000, protocol = "tcp" }]
     stopTimeout  = var.stop_timeout
     healthCheck = {
-      command     = ["CMD", "/usr/local/bin/TechChallengeApp", "healthcheck"]
+      command     = ["CMD", "/usr/local/bin/TechChallengeApp", "healthcheck", "--live"]
       interval    = 15
       timeout     = 5
       retries     = 3
@@ -146,13 +158,23 @@ resource "aws_ecs_service" "app" {
   propagate_tags         = "SERVICE"
   enable_execute_command = false
 
+  # After an AZ outage, spread the tasks over the AZs again.
+  availability_zone_rebalancing = "ENABLED"
+
   deployment_minimum_healthy_percent = 100
-  deployment_maximum_percent         = 200
-  health_check_grace_period_seconds  = 30
+  deployment_maximum_percent         = local.deployment_maximum_percent
+  health_check_grace_period_seconds  = 60
 
   deployment_circuit_breaker {
     enable   = true
     rollback = true
+  }
+
+  # A release that is "healthy" but answers 5xx is rolled back too.
+  alarms {
+    enable      = true
+    rollback    = true
+    alarm_names = [aws_cloudwatch_metric_alarm.target_5xx.alarm_name]
   }
 
   network_configuration {
@@ -172,7 +194,10 @@ resource "aws_ecs_service" "app" {
     ignore_changes = [desired_count, task_definition]
   }
 
-  depends_on = [aws_lb_listener.https, aws_iam_role_policy.execution]
+  depends_on = [
+    aws_lb_listener.http, aws_lb_listener.https, aws_lb_listener_rule.from_cloudfront,
+    aws_iam_role_policy.execution, aws_iam_service_linked_role.ecs,
+  ]
 }
 
 # --- autoscaling between min_tasks and max_tasks -------------------------------------------
@@ -183,6 +208,8 @@ resource "aws_appautoscaling_target" "app" {
   scalable_dimension = "ecs:service:DesiredCount"
   min_capacity       = var.min_tasks
   max_capacity       = var.max_tasks
+
+  depends_on = [aws_iam_service_linked_role.autoscaling]
 }
 
 resource "aws_appautoscaling_policy" "cpu" {

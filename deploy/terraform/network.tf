@@ -121,6 +121,17 @@ resource "aws_route_table_association" "app" {
   route_table_id = aws_route_table.app[count.index].id
 }
 
+# ECR image layers live in S3: a gateway endpoint (free) keeps those pulls off the NAT gateways'
+# data-processing charge and inside AWS's network.
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.main.id
+  service_name      = "com.amazonaws.${var.aws_region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = aws_route_table.app[*].id
+
+  tags = { Name = "${var.name}-s3" }
+}
+
 # The database tier has only the implicit local route.
 resource "aws_route_table" "db" {
   vpc_id = aws_vpc.main.id
@@ -143,7 +154,8 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
 }
 
 resource "aws_iam_role" "flow_logs" {
-  name = "${var.name}-vpc-flow-logs"
+  name                 = "${var.name}-vpc-flow-logs"
+  permissions_boundary = aws_iam_policy.boundary.arn
 
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -185,25 +197,43 @@ resource "aws_flow_log" "vpc" {
 
 resource "aws_security_group" "alb" {
   name        = "${var.name}-alb"
-  description = "Load balancer: HTTP/HTTPS from the internet, forwards to the app tasks only"
+  description = "Load balancer: from allowed_ingress_cidrs or CloudFront, forwards to the app tasks only"
   vpc_id      = aws_vpc.main.id
 
   tags = { Name = "${var.name}-alb" }
 }
 
+# With a domain: 443 and 80 (redirect only) from allowed_ingress_cidrs. Behind CloudFront: port 80
+# from CloudFront's origin-facing addresses only (the prefix list counts as about 55 rules of the
+# group's quota, so it is referenced once).
 resource "aws_vpc_security_group_ingress_rule" "alb_https" {
+  for_each = local.use_cloudfront ? toset([]) : toset(var.allowed_ingress_cidrs)
+
   security_group_id = aws_security_group.alb.id
-  description       = "HTTPS from the internet"
-  cidr_ipv4         = "0.0.0.0/0"
+  description       = "HTTPS from allowed_ingress_cidrs"
+  cidr_ipv4         = each.value
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_http" {
+  for_each = local.use_cloudfront ? toset([]) : toset(var.allowed_ingress_cidrs)
+
   security_group_id = aws_security_group.alb.id
-  description       = "HTTP from the internet, only ever answered with a redirect to HTTPS"
-  cidr_ipv4         = "0.0.0.0/0"
+  description       = "HTTP from allowed_ingress_cidrs, only ever answered with a redirect to HTTPS"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_from_cloudfront" {
+  count = local.use_cloudfront ? 1 : 0
+
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTP from CloudFront origin-facing servers only"
+  prefix_list_id    = data.aws_ec2_managed_prefix_list.cloudfront[0].id
   ip_protocol       = "tcp"
   from_port         = 80
   to_port           = 80
@@ -267,6 +297,61 @@ resource "aws_vpc_security_group_ingress_rule" "db_from_app" {
   security_group_id            = aws_security_group.db.id
   description                  = "PostgreSQL from the app tasks (and the migration task)"
   referenced_security_group_id = aws_security_group.app.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+# RDS Proxy (db_proxy_enabled): app -> proxy:5432 -> db:5432.
+resource "aws_security_group" "db_proxy" {
+  count = var.db_proxy_enabled ? 1 : 0
+
+  name        = "${var.name}-db-proxy"
+  description = "RDS Proxy: port 5432 from the app tasks, to the database only"
+  vpc_id      = aws_vpc.main.id
+
+  tags = { Name = "${var.name}-db-proxy" }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "db_proxy_from_app" {
+  count = var.db_proxy_enabled ? 1 : 0
+
+  security_group_id            = aws_security_group.db_proxy[0].id
+  description                  = "PostgreSQL from the app tasks (and the migration task)"
+  referenced_security_group_id = aws_security_group.app.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+resource "aws_vpc_security_group_egress_rule" "db_proxy_to_db" {
+  count = var.db_proxy_enabled ? 1 : 0
+
+  security_group_id            = aws_security_group.db_proxy[0].id
+  description                  = "PostgreSQL to the database"
+  referenced_security_group_id = aws_security_group.db.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+resource "aws_vpc_security_group_ingress_rule" "db_from_proxy" {
+  count = var.db_proxy_enabled ? 1 : 0
+
+  security_group_id            = aws_security_group.db.id
+  description                  = "PostgreSQL from RDS Proxy"
+  referenced_security_group_id = aws_security_group.db_proxy[0].id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_to_db_proxy" {
+  count = var.db_proxy_enabled ? 1 : 0
+
+  security_group_id            = aws_security_group.app.id
+  description                  = "PostgreSQL to RDS Proxy"
+  referenced_security_group_id = aws_security_group.db_proxy[0].id
   ip_protocol                  = "tcp"
   from_port                    = 5432
   to_port                      = 5432

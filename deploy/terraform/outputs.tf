@@ -6,8 +6,23 @@ output "app_url" {
 }
 
 output "alb_dns_name" {
-  description = "DNS name of the load balancer (point a CNAME/alias here if Route 53 is not used)."
+  description = "DNS name of the load balancer (with certificate_arn and no Route 53 zone, point domain_name here). Behind CloudFront it answers only CloudFront."
   value       = aws_lb.app.dns_name
+}
+
+output "cloudfront_domain_name" {
+  description = "CloudFront name serving HTTPS when no domain is used (null with a domain)."
+  value       = one(aws_cloudfront_distribution.app[*].domain_name)
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of every alarm (subscribe e-mail, chat or paging here)."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "alb_access_logs_bucket" {
+  description = "S3 bucket with the ALB access logs (prefix alb/)."
+  value       = aws_s3_bucket.alb_logs.id
 }
 
 output "aws_region" {

@@ -68,26 +68,31 @@ variable "log_retention_days" {
 # --- HTTPS ---------------------------------------------------------------------------------
 
 variable "certificate_arn" {
-  description = "ARN of an existing ACM certificate for the HTTPS listener. Leave empty to have one issued for domain_name, validated through route53_zone_id."
+  description = "ARN of an existing ACM certificate (in aws_region) for the ALB's HTTPS listener; needs domain_name too (the name it was issued for). Leave empty to have one issued for domain_name through route53_zone_id, or leave certificate_arn, domain_name and route53_zone_id all empty for HTTPS through CloudFront's default certificate (*.cloudfront.net, no domain needed)."
   type        = string
   default     = ""
 
   validation {
-    condition     = var.certificate_arn != "" || (var.domain_name != "" && var.route53_zone_id != "")
-    error_message = "HTTPS needs a certificate: set certificate_arn, or both domain_name and route53_zone_id."
+    condition     = var.certificate_arn == "" || var.domain_name != ""
+    error_message = "certificate_arn needs domain_name (the name it was issued for), or the app URL would not match the certificate."
   }
 }
 
 variable "domain_name" {
-  description = "DNS name of the app (e.g. todo.example.com). With route53_zone_id, an alias record to the ALB is created."
+  description = "DNS name of the app (e.g. todo.example.com). With route53_zone_id, a certificate is issued and an alias record to the ALB is created; with certificate_arn, point the name at the alb_dns_name output yourself. Empty (with certificate_arn and route53_zone_id empty too) = CloudFront in front of the ALB, HTTPS on its *.cloudfront.net name."
   type        = string
   default     = ""
 }
 
 variable "route53_zone_id" {
-  description = "Route 53 hosted zone for domain_name: used for the ACM DNS validation and the alias record."
+  description = "Route 53 hosted zone for domain_name: used for the ACM DNS validation and the alias record. The zone must be delegated (its NS records in the parent), or certificate validation waits for its timeout."
   type        = string
   default     = ""
+
+  validation {
+    condition     = (var.domain_name == "" || var.certificate_arn != "" || var.route53_zone_id != "") && (var.route53_zone_id == "" || var.domain_name != "")
+    error_message = "domain_name needs a certificate (certificate_arn, or route53_zone_id to have one issued and DNS-validated), and route53_zone_id needs domain_name."
+  }
 }
 
 variable "ssl_policy" {
@@ -110,13 +115,12 @@ variable "deletion_protection" {
 # --- application ---------------------------------------------------------------------------
 
 variable "image_tag" {
-  description = "Tag of the image in the ECR repository to run (CI uses the commit SHA). Tags are immutable."
+  description = "Tag of the image in the ECR repository to run: required, no default (make and CI pass the commit SHA of an image they pushed). Tags are immutable; moving tags such as latest are refused."
   type        = string
-  default     = "latest-release"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
-    error_message = "image_tag must be a valid container image tag."
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && !contains(["latest", "latest-release", "stable", "main"], lower(var.image_tag))
+    error_message = "image_tag must be the tag of a pushed image (the commit SHA), not a moving name such as latest."
   }
 }
 
@@ -152,6 +156,34 @@ variable "task_memory" {
   description = "Fargate task memory (MiB)."
   type        = number
   default     = 512
+}
+
+variable "health_check_interval" {
+  description = "Seconds between the ALB's /healthcheck/ probes (readiness: the database answers)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.health_check_interval >= 5 && var.health_check_interval <= 300
+    error_message = "health_check_interval must be 5-300 seconds."
+  }
+}
+
+variable "health_check_unhealthy_threshold" {
+  description = "Failed /healthcheck/ probes before the ALB takes a task out. unhealthy_threshold x interval must outlast an RDS Multi-AZ failover (60-120 s), so a failover does not churn the fleet: at least 120 s."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.health_check_unhealthy_threshold >= 2 && var.health_check_unhealthy_threshold <= 10
+    error_message = "health_check_unhealthy_threshold must be 2-10 (the ALB's range)."
+  }
+}
+
+variable "backend_https" {
+  description = "ALB to task traffic over HTTPS: the target group and its health check speak HTTPS, and the task gets VTT_TLSSELFSIGNED=true (the app makes an ephemeral self-signed certificate at start; the ALB does not verify target certificates). false = plain HTTP inside the VPC, as most ECS stacks do."
+  type        = bool
+  default     = false
 }
 
 variable "min_tasks" {
@@ -294,9 +326,14 @@ variable "db_backup_retention_days" {
 }
 
 variable "db_credentials_rotation_days" {
-  description = "Rotation interval of the RDS-managed master password. Running tasks read it at start: see docs/deploy.md."
+  description = "Rotation interval of the RDS-managed master password. The first rotation waits for the schedule (never during the first apply); after each successful rotation an EventBridge rule starts a new ECS deployment, so tasks pick up the new password without a human (rotation.tf)."
   type        = number
   default     = 30
+
+  validation {
+    condition     = var.db_credentials_rotation_days >= 1 && var.db_credentials_rotation_days <= 365
+    error_message = "db_credentials_rotation_days must be 1-365."
+  }
 }
 
 # --- CI/CD ---------------------------------------------------------------------------------
@@ -331,9 +368,14 @@ variable "create_github_oidc_provider" {
 }
 
 variable "github_deploy_policy_arns" {
-  description = "Managed policies for the deploy role that runs terraform apply (it also gets IAM rights limited to this stack's roles)."
+  description = "Extra managed policies for the deploy role. Empty by default: its inline policy already grants the services this stack uses (in aws_region only), and IAM only for roles that carry the stack's permissions boundary. PowerUserAccess and AdministratorAccess are refused (they reopen the escalation the boundary closes)."
   type        = list(string)
-  default     = ["arn:aws:iam::aws:policy/PowerUserAccess"]
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.github_deploy_policy_arns : !can(regex("policy/(PowerUserAccess|AdministratorAccess|IAMFullAccess)$", a))])
+    error_message = "github_deploy_policy_arns must not contain PowerUserAccess, AdministratorAccess or IAMFullAccess."
+  }
 }
 
 variable "tf_state_bucket" {
@@ -346,4 +388,151 @@ variable "tf_state_key" {
   description = "Key of the state object in tf_state_bucket."
   type        = string
   default     = "techchallenge/terraform.tfstate"
+}
+
+variable "create_service_linked_roles" {
+  description = "Create the ECS and Application Auto Scaling service-linked roles. A new account has neither until first use, and the first ECS service can fail with \"Unable to assume the service linked role\"; an account that already has them (any earlier ECS service or autoscaling) must set false, or the apply fails with \"has been taken in this account\"."
+  type        = bool
+  default     = true
+}
+
+# --- the public endpoint -------------------------------------------------------------------
+
+variable "allowed_ingress_cidrs" {
+  description = "IPv4 CIDRs allowed to reach the ALB on 80/443 when it is the public endpoint (certificate_arn or domain_name set). The app has no login: narrow this to your office/VPN for anything but a demo. Behind CloudFront (no domain) the ALB accepts only CloudFront, and this must stay 0.0.0.0/0 (restrict viewers with a CloudFront web ACL: cloudfront_web_acl_arn)."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = length(var.allowed_ingress_cidrs) >= 1 && length(var.allowed_ingress_cidrs) <= 20 && alltrue([for c in var.allowed_ingress_cidrs : can(cidrhost(c, 0)) && !strcontains(c, ":")])
+    error_message = "allowed_ingress_cidrs must be 1-20 IPv4 CIDR blocks."
+  }
+
+  validation {
+    condition     = join(",", var.allowed_ingress_cidrs) == "0.0.0.0/0" || var.certificate_arn != "" || var.domain_name != ""
+    error_message = "allowed_ingress_cidrs cannot narrow the no-domain (CloudFront) path, where the ALB sees only CloudFront: use a domain, or a CloudFront web ACL (cloudfront_web_acl_arn)."
+  }
+}
+
+variable "waf_enabled" {
+  description = "Attach an AWS WAF web ACL to the ALB: AWS managed Common rule set and Known bad inputs, plus a rate-based rule (waf_rate_limit per 5 minutes per client IP). Off by default (about 10 USD/month + 0.60 per million requests). Behind CloudFront the rate rule counts per X-Forwarded-For address as the ALB receives it."
+  type        = bool
+  default     = false
+}
+
+variable "waf_rate_limit" {
+  description = "Requests per 5 minutes from one client IP before the WAF rate-based rule blocks it (waf_enabled)."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit >= 100 && var.waf_rate_limit <= 2000000000
+    error_message = "waf_rate_limit must be at least 100 (the WAF minimum)."
+  }
+}
+
+variable "cloudfront_web_acl_arn" {
+  description = "Optional ARN of a CLOUDFRONT-scope WAF web ACL (created in us-east-1, outside this stack) for the CloudFront distribution, when no domain is used."
+  type        = string
+  default     = ""
+}
+
+variable "cloudfront_price_class" {
+  description = "CloudFront price class when CloudFront fronts the ALB (no domain)."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cloudfront_price_class)
+    error_message = "cloudfront_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}
+
+variable "hsts_max_age" {
+  description = "max-age (seconds) of the Strict-Transport-Security header added by the ALB listener (or CloudFront). 0 = no header."
+  type        = number
+  default     = 31536000
+}
+
+variable "alb_access_log_retention_days" {
+  description = "Days the ALB access logs are kept in their S3 bucket before a lifecycle rule deletes them."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.alb_access_log_retention_days >= 1 && var.alb_access_log_retention_days <= 3653
+    error_message = "alb_access_log_retention_days must be 1-3653."
+  }
+}
+
+# --- alarms --------------------------------------------------------------------------------
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic (confirm the subscription mail). Empty = topic only; subscribe a chat or paging tool to the alarm_topic_arn output."
+  type        = string
+  default     = ""
+}
+
+variable "alarm_5xx_threshold" {
+  description = "5xx responses (from the tasks or the ALB) per minute that raise the 5xx alarms; the target 5xx alarm also rolls back an ECS deployment."
+  type        = number
+  default     = 10
+}
+
+# --- database capacity ---------------------------------------------------------------------
+
+variable "db_pool_size" {
+  description = "VTT_DBPOOLSIZE: PostgreSQL connections each task keeps. The plan fails unless (peak tasks during a deployment x db_pool_size + one migrate task) fits in the instance class's max_connections with a margin."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.db_pool_size >= 1 && var.db_pool_size <= 1000
+    error_message = "db_pool_size must be 1-1000 (the app's range)."
+  }
+}
+
+variable "db_max_connections" {
+  description = "max_connections of the database, for the connection budget check. 0 = derived from db_instance_class with RDS's default formula (memory / 9531392, at most 5000); set it for a class the stack does not know or a custom parameter group."
+  type        = number
+  default     = 0
+}
+
+variable "db_proxy_enabled" {
+  description = "Put RDS Proxy between the tasks and the database (pools and multiplexes connections, shortens failovers). Off by default: it costs per vCPU of the instance (a minimum of 2 vCPUs is billed) and adds a hop; worth it for larger fleets. With it on, the connection budget check no longer applies and the app verifies the proxy's certificate against the system CA store."
+  type        = bool
+  default     = false
+}
+
+variable "db_performance_insights_retention_days" {
+  description = "Performance Insights retention: 7 (free tier) or a multiple of 31 up to 731."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.db_performance_insights_retention_days == 7 || (var.db_performance_insights_retention_days % 31 == 0 && var.db_performance_insights_retention_days <= 731) || var.db_performance_insights_retention_days == 731
+    error_message = "db_performance_insights_retention_days must be 7, a multiple of 31, or 731."
+  }
+}
+
+variable "db_monitoring_interval" {
+  description = "Enhanced Monitoring interval in seconds (OS metrics, through a role created here): 0 (off), 1, 5, 10, 15, 30 or 60."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.db_monitoring_interval)
+    error_message = "db_monitoring_interval must be one of 0, 1, 5, 10, 15, 30, 60."
+  }
+}
+
+variable "db_engine_lifecycle_support" {
+  description = "What RDS does when the major version reaches its end of standard support: open-source-rds-extended-support-disabled (default: upgraded, never billed for Extended Support silently) or open-source-rds-extended-support (paid)."
+  type        = string
+  default     = "open-source-rds-extended-support-disabled"
+
+  validation {
+    condition     = contains(["open-source-rds-extended-support", "open-source-rds-extended-support-disabled"], var.db_engine_lifecycle_support)
+    error_message = "db_engine_lifecycle_support must be open-source-rds-extended-support or open-source-rds-extended-support-disabled."
+  }
 }

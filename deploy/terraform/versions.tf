@@ -1,5 +1,5 @@
-# Terraform and provider versions. Remote state is optional: see backend.hcl.example and
-# docs/deploy.md ("Remote state").
+# Terraform and provider versions (.terraform.lock.hcl pins the provider build). Remote state:
+# see backend.hcl.example and docs/deploy.md.
 terraform {
   required_version = ">= 1.10"
 
@@ -40,4 +40,9 @@ locals {
   partition  = data.aws_partition.current.partition
   azs        = slice(data.aws_availability_zones.available.names, 0, var.az_count)
   container  = "app"
+
+  # Where HTTPS ends. With a domain (certificate_arn or a Route 53 zone) the ALB is the public
+  # endpoint; without one, CloudFront serves HTTPS on its own *.cloudfront.net name and the ALB
+  # accepts only CloudFront (cloudfront.tf).
+  use_cloudfront = var.certificate_arn == "" && var.domain_name == "" && var.route53_zone_id == ""
 }

@@ -109,7 +109,7 @@ check("no 'changeme'-style default secret in deploy/ or the workflows",
       not re.search(r"(?i)changeme|hunter2|password123", ALL_TEXT + "".join(
           open(os.path.join(ROOT, ".github", "workflows", f), encoding="utf-8").read()
           for f in os.listdir(os.path.join(ROOT, ".github", "workflows")))))
-pw_lines = [ln for ln in ALL_TEXT.splitlines() if "VTT_DBPASSWORD" in ln]
+pw_lines = [ln for ln in ALL_TEXT.splitlines() if re.search(r"VTT_DBPASSWORD\b", ln) and not ln.lstrip().startswith("#")]
 check("VTT_DBPASSWORD appears only as an ECS secret (valueFrom the RDS secret)",
       pw_lines and all("valueFrom" in ln and "db_secret_arn" in ln and ":password::" in ln
                        for ln in pw_lines), "; ".join(pw_lines))
@@ -122,10 +122,20 @@ listeners = of_type("aws_lb_listener")
 http = [b for b in listeners.values() if str(b.get("port")) == "80"]
 https = [b for b in listeners.values() if str(b.get("port")) == "443"]
 check("ALB: exactly two listeners, 80 and 443", len(listeners) == 2 and len(http) == 1 and len(https) == 1)
-redirect = [r for b in http for a in blocks(b, "default_action") for r in blocks(a, "redirect")]
-check("ALB: port 80 only redirects to HTTPS (301)",
-      http and all(a.get("type") == "redirect" for a in blocks(http[0], "default_action"))
-      and redirect and redirect[0].get("protocol") == "HTTPS" and redirect[0].get("status_code") == "HTTP_301")
+# Port 80 redirects to HTTPS (with a domain) or, behind CloudFront, refuses with 403 unless the
+# origin header matches: its default action never forwards.
+http_actions = blocks(http[0], "default_action") if http else []
+dyn = {d_name: body for a in http_actions for d in blocks(a, "dynamic") for d_name, bodies in d.items()
+       for body in (bodies if isinstance(bodies, list) else [bodies])}
+redirect = [c for c in blocks(dyn.get("redirect", {}), "content")]
+fixed = [c for c in blocks(dyn.get("fixed_response", {}), "content")]
+check("ALB: port 80 redirects to HTTPS (301) or, behind CloudFront, answers 403; never forwards by default",
+      http_actions and all(a.get("type") == '${local.use_cloudfront ? "fixed-response" : "redirect"}' for a in http_actions)
+      and redirect and redirect[0].get("protocol") == "HTTPS" and redirect[0].get("status_code") == "HTTP_301"
+      and fixed and str(fixed[0].get("status_code")) == "403")
+rule_cf = of_type("aws_lb_listener_rule").get("from_cloudfront", {})
+check("ALB: behind CloudFront, port 80 forwards only requests with the origin secret header",
+      any(h.get("values") == ["${local.origin_secret}"] for c in blocks(rule_cf, "condition") for h in blocks(c, "http_header")))
 policy = val(https[0].get("ssl_policy")) if https else None
 check("ALB: HTTPS listener with a modern TLS 1.3/1.2 policy",
       https and https[0].get("protocol") == "HTTPS" and isinstance(policy, str)
@@ -148,11 +158,20 @@ sgs = of_type("aws_security_group")
 check("security groups declare no inline rules (each rule is its own reviewed resource)",
       all("ingress" not in b and "egress" not in b for b in sgs.values()))
 ingress = of_type("aws_vpc_security_group_ingress_rule")
-open_in = {n: b for n, b in ingress.items() if b.get("cidr_ipv4") == "0.0.0.0/0" or b.get("cidr_ipv6") == "::/0"}
-check("0.0.0.0/0 ingress only on the ALB, ports 80 and 443",
-      open_in and all(b.get("security_group_id") == "${aws_security_group.alb.id}"
+cidr_in = {n: b for n, b in ingress.items() if b.get("cidr_ipv4") or b.get("cidr_ipv6")}
+check("CIDR ingress only on the ALB, ports 80 and 443, from allowed_ingress_cidrs",
+      cidr_in and all(b.get("security_group_id") == "${aws_security_group.alb.id}"
                       and (b.get("from_port"), b.get("to_port")) in ((80, 80), (443, 443))
-                      for b in open_in.values()), str(sorted(open_in)))
+                      and b.get("cidr_ipv4") == "${each.value}"
+                      and b.get("for_each") == "${local.use_cloudfront ? toset([]) : toset(var.allowed_ingress_cidrs)}"
+                      for b in cidr_in.values()), str(sorted(cidr_in)))
+check("no literal 0.0.0.0/0 ingress rule (the open default lives in one variable)",
+      not [n for n, b in ingress.items() if b.get("cidr_ipv4") == "0.0.0.0/0" or b.get("cidr_ipv6") == "::/0"])
+cf_in = ingress.get("alb_from_cloudfront", {})
+check("behind CloudFront the ALB admits only CloudFront's origin-facing prefix list, port 80",
+      cf_in.get("prefix_list_id", "").startswith("${data.aws_ec2_managed_prefix_list.cloudfront")
+      and (cf_in.get("from_port"), cf_in.get("to_port")) == (80, 80)
+      and "com.amazonaws.global.cloudfront.origin-facing" in TEXT.get("cloudfront.tf", ""))
 legacy = of_type("aws_security_group_rule")
 check("no legacy aws_security_group_rule resources", not legacy)
 
@@ -165,9 +184,10 @@ app_in, db_in = rules_into("app"), rules_into("db")
 check("app SG: only port 3000 from the ALB SG",
       len(app_in) == 1 and app_in[0].get("referenced_security_group_id") == "${aws_security_group.alb.id}"
       and (app_in[0].get("from_port"), app_in[0].get("to_port")) == (3000, 3000))
-check("db SG: only port 5432 from the app SG",
-      len(db_in) == 1 and db_in[0].get("referenced_security_group_id") == "${aws_security_group.app.id}"
-      and (db_in[0].get("from_port"), db_in[0].get("to_port")) == (5432, 5432))
+check("db SG: only port 5432, from the app SG (and RDS Proxy's SG when enabled)",
+      len(db_in) == 2 and {b.get("referenced_security_group_id") for b in db_in}
+      == {"${aws_security_group.app.id}", "${aws_security_group.db_proxy[0].id}"}
+      and all((b.get("from_port"), b.get("to_port")) == (5432, 5432) for b in db_in))
 egress = of_type("aws_vpc_security_group_egress_rule")
 check("db SG: no egress rules",
       not [b for b in egress.values() if b.get("security_group_id") == "${aws_security_group.db.id}"])
@@ -193,8 +213,11 @@ check("task definitions: read-only root fs, not privileged, non-root user",
       and "user                   = var.container_user" in ecs
       and re.match(r"^[1-9]", str(V["container_user"]["default"])))
 check("task definitions: all Linux capabilities dropped", 'drop = ["ALL"]' in ecs)
-check("container health check runs `TechChallengeApp healthcheck`",
-      '["CMD", "/usr/local/bin/TechChallengeApp", "healthcheck"]' in ecs)
+check("container health check is liveness: `TechChallengeApp healthcheck --live`",
+      '["CMD", "/usr/local/bin/TechChallengeApp", "healthcheck", "--live"]' in ecs)
+check("image_tag has no default (nothing points at an image nobody pushed)", "default" not in V.get("image_tag", {"default": 1}))
+check("the secret rotation never runs during the first apply",
+      of_type("aws_secretsmanager_secret_rotation").get("db", {}).get("rotate_immediately") is False)
 check("one-off migration task definition runs `migrate`",
       "aws_ecs_task_definition" in ecs and 'command = ["migrate"]' in ecs)
 clusters = of_type("aws_ecs_cluster")
@@ -213,20 +236,59 @@ check(f"every log group has a retention ({ret} days by default)",
       and all(b.get("retention_in_days") == "${var.log_retention_days}" for b in lgs.values()))
 
 # --- IAM ----------------------------------------------------------------------------------
-actions = []
-for m in re.finditer(r'Action\s*=\s*(\[[^\]]*\]|"[^"]*")', ALL_TEXT):
-    actions += re.findall(r'"([^"]*)"', m.group(1))
-deny_blocks = re.findall(r'Effect\s*=\s*"Deny"\s*\n\s*Action\s*=\s*(\[[^\]]*\])', ALL_TEXT)
-deny_actions = {a for b in deny_blocks for a in re.findall(r'"([^"]*)"', b)}
-allow_actions = [a for a in actions if a not in deny_actions]
+# Statements are read from the text: the policies are jsonencode() expressions. A statement is
+# the text from one `Sid`/`Effect` block to the next.
+STATEMENT = re.compile(r'\{\s*\n(?:\s*Sid\s*=\s*"(?P<sid>[^"]*)"\s*\n)?(?P<body>\s*Effect\s*=\s*"(?P<effect>Allow|Deny)".*?)(?=\n\s*\},?\s*\n)', re.S)
+statements = []
+for fname, text in TEXT.items():
+    for m in STATEMENT.finditer(text):
+        body = m.group("body")
+        am = re.search(r'Action\s*=\s*(\[[^\]]*\]|"[^"]*")', body)
+        rm = re.search(r'Resource\s*=\s*(\[[^\]]*\]|"[^"]*"|[a-z_.\[\]0-9]+)', body)
+        statements.append({
+            "file": fname, "sid": m.group("sid") or "", "effect": m.group("effect"),
+            "actions": re.findall(r'"([^"]*)"', am.group(1)) if am else [],
+            "resource": rm.group(1) if rm else "", "body": body,
+        })
+allows = [st for st in statements if st["effect"] == "Allow"]
+allow_actions = [a for st in allows for a in st["actions"]]
 check("IAM: found the policies to check", len(allow_actions) >= 20, str(len(allow_actions)))
-check("IAM: no Allow of action '*' or 'service:*'",
-      not [a for a in allow_actions if a == "*" or a.endswith(":*")],
-      str([a for a in allow_actions if a.endswith("*")]))
-star_res = re.findall(r'Action\s*=\s*(\[[^\]]*\]|"[^"]*")\s*\n\s*Resource\s*=\s*"\*"', ALL_TEXT)
-star_actions = {a for b in star_res for a in re.findall(r'"([^"]*)"', b)}
-check("IAM: Resource '*' only for actions without resource-level permissions",
-      star_actions <= {"ecr:GetAuthorizationToken"}, str(sorted(star_actions)))
+# Whole-service grants exist only in the deploy role: the infrastructure services of
+# local.deploy_*_services, bound to a region by condition, and s3:* on the log bucket's ARN
+# (bucket-level actions only, never its objects).
+svc_lists = dict(re.findall(r'(deploy_(?:regional|global)_services)\s*=\s*\[([^\]]*)\]', TEXT.get("github_oidc.tf", "")))
+deploy_services = {s for v in svc_lists.values() for s in re.findall(r'"([^"]+)"', v)}
+wild = [(st["sid"], a) for st in allows for a in st["actions"] if a == "*" or a.endswith(":*")]
+ok_wild = all(
+    (a == "${s}:*" and "aws:RequestedRegion" in st_body and sid in ("StackServicesInItsRegion", "CloudFrontIsGlobal"))
+    or (a == "s3:*" and sid == "TheAccessLogBucketNotItsObjects")
+    for sid, a in wild
+    for st_body in [next(st["body"] for st in allows if st["sid"] == sid)])
+forbidden = {"iam", "sts", "kms", "secretsmanager", "ssm", "lambda", "organizations", "logs", "s3", "dynamodb"}
+check("IAM: no Allow of action '*'; 'service:*' only for the deploy role's infrastructure services, region-bound",
+      ok_wild and deploy_services and not (deploy_services & forbidden), str(wild) + " " + str(sorted(deploy_services & forbidden)))
+read_only = re.compile(r"^[a-z0-9-]+:(Describe|Get|List)")
+star = [(st["sid"], a) for st in allows if st["resource"] == '"*"' for a in st["actions"]]
+bad_star = [(sid, a) for sid, a in star
+            if not (a == "ecr:GetAuthorizationToken" or a == "logs:DescribeLogGroups"
+                    or (a == "${s}:*" and sid in ("StackServicesInItsRegion", "CloudFrontIsGlobal")))]
+plan_reads = re.search(r'plan_read_actions\s*=\s*\[([^\]]*)\]', TEXT.get("github_oidc.tf", ""))
+plan_actions = re.findall(r'"([^"]+)"', plan_reads.group(1)) if plan_reads else []
+check("IAM: Resource '*' only for actions without resource-level permissions, region-bound service grants and the plan role's reads",
+      not bad_star and plan_actions
+      and all(read_only.match(a) or a == "states:ValidateStateMachineDefinition" for a in plan_actions), str(bad_star))
+check("IAM: the plan role reads metadata only (no object, parameter, secret or log reads)",
+      plan_actions and not [a for a in plan_actions if a in ("s3:GetObject", "ssm:GetParameter", "ssm:GetParameters",
+                                                              "secretsmanager:GetSecretValue", "logs:GetLogEvents",
+                                                              "dynamodb:GetItem", "logs:FilterLogEvents")]
+      and "ReadOnlyAccess\"" not in ALL_TEXT and "job-function/ViewOnlyAccess" in ALL_TEXT)
+bounded = [st for st in allows if set(st["actions"]) & {"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"}]
+check("IAM: the deploy role creates/changes roles only with the permissions boundary (condition iam:PermissionsBoundary)",
+      bounded and all('"iam:PermissionsBoundary" = local.boundary_arn' in st["body"] for st in bounded))
+roles = of_type("aws_iam_role")
+unbounded = [n for n, b in roles.items() if not n.startswith("github_") and b.get("permissions_boundary") != "${aws_iam_policy.boundary.arn}"]
+check("IAM: every runtime role carries the permissions boundary", roles and not unbounded, str(unbounded))
+check("IAM: no PowerUserAccess default for the deploy role", V["github_deploy_policy_arns"].get("default") == [])
 check("IAM: no AdministratorAccess / IAMFullAccess attached",
       not re.search(r"policy/(AdministratorAccess|IAMFullAccess)", ALL_TEXT))
 check("IAM: OIDC trust pinned to this repository (sub) and STS (aud)",

@@ -3,115 +3,12 @@
 # (ARNs, ids); every assertion is about what this configuration asks AWS for.
 
 mock_provider "aws" {
-  mock_data "aws_availability_zones" {
-    defaults = {
-      names = ["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"]
-    }
-  }
-
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-
-  mock_resource "aws_db_instance" {
-    defaults = {
-      address = "techchallenge.abcdefghijkl.ap-southeast-2.rds.amazonaws.com"
-      master_user_secret = [{
-        secret_arn    = "arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:rds!db-0123-AbCdEf"
-        secret_status = "active"
-        kms_key_id    = "arn:aws:kms:ap-southeast-2:123456789012:key/mock"
-      }]
-    }
-  }
-
-  mock_resource "aws_acm_certificate" {
-    defaults = {
-      arn = "arn:aws:acm:ap-southeast-2:123456789012:certificate/issued"
-      domain_validation_options = [{
-        domain_name           = "todo.example.com"
-        resource_record_name  = "_abc.todo.example.com."
-        resource_record_type  = "CNAME"
-        resource_record_value = "_xyz.acm-validations.aws."
-      }]
-    }
-  }
-
-  mock_resource "aws_acm_certificate_validation" {
-    defaults = {
-      certificate_arn = "arn:aws:acm:ap-southeast-2:123456789012:certificate/issued"
-    }
-  }
-
-  mock_resource "aws_lb" {
-    defaults = {
-      arn        = "arn:aws:elasticloadbalancing:ap-southeast-2:123456789012:loadbalancer/app/techchallenge-alb/0123456789abcdef"
-      arn_suffix = "app/techchallenge-alb/0123456789abcdef"
-      dns_name   = "techchallenge-alb-123456789.ap-southeast-2.elb.amazonaws.com"
-      zone_id    = "Z1GM3OXH4ZPM65"
-    }
-  }
-
-  mock_resource "aws_lb_target_group" {
-    defaults = {
-      arn        = "arn:aws:elasticloadbalancing:ap-southeast-2:123456789012:targetgroup/techchallenge-app/0123456789abcdef"
-      arn_suffix = "targetgroup/techchallenge-app/0123456789abcdef"
-    }
-  }
-
-  mock_resource "aws_lb_listener" {
-    defaults = {
-      arn = "arn:aws:elasticloadbalancing:ap-southeast-2:123456789012:listener/app/techchallenge-alb/0123456789abcdef/0123456789abcdef"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/techchallenge-mock"
-    }
-  }
-
-  mock_resource "aws_iam_openid_connect_provider" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
-    }
-  }
-
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:ap-southeast-2:123456789012:log-group:mock"
-    }
-  }
-
-  mock_resource "aws_ecs_cluster" {
-    defaults = {
-      arn = "arn:aws:ecs:ap-southeast-2:123456789012:cluster/techchallenge"
-    }
-  }
-
-  mock_resource "aws_ecs_task_definition" {
-    defaults = {
-      arn = "arn:aws:ecs:ap-southeast-2:123456789012:task-definition/techchallenge-mock:1"
-    }
-  }
-
-  mock_resource "aws_ecr_repository" {
-    defaults = {
-      arn            = "arn:aws:ecr:ap-southeast-2:123456789012:repository/techchallenge"
-      repository_url = "123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/techchallenge"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
   certificate_arn   = "arn:aws:acm:ap-southeast-2:123456789012:certificate/existing"
+  domain_name       = "todo.example.com"
   github_repository = "example/techchallengeapp"
   image_tag         = "0123456789abcdef0123456789abcdef01234567"
 }
@@ -157,6 +54,10 @@ run "database_is_private_encrypted_and_durable" {
     condition     = aws_secretsmanager_secret_rotation.db.secret_id == aws_db_instance.main.master_user_secret[0].secret_arn
     error_message = "the rotation schedule must apply to the RDS-managed secret"
   }
+  assert {
+    condition     = aws_secretsmanager_secret_rotation.db.rotate_immediately == false
+    error_message = "no rotation during the first apply (rotate_immediately = false)"
+  }
 }
 
 run "database_tier_has_no_route_out" {
@@ -197,15 +98,15 @@ run "https_only_load_balancer" {
     error_message = "the redirect must be a permanent one to HTTPS"
   }
   assert {
-    condition     = aws_lb_listener.https.protocol == "HTTPS" && aws_lb_listener.https.port == 443
+    condition     = aws_lb_listener.https[0].protocol == "HTTPS" && aws_lb_listener.https[0].port == 443
     error_message = "the forwarding listener must be HTTPS on 443"
   }
   assert {
-    condition     = startswith(aws_lb_listener.https.ssl_policy, "ELBSecurityPolicy-TLS13-1-2-")
+    condition     = startswith(aws_lb_listener.https[0].ssl_policy, "ELBSecurityPolicy-TLS13-1-2-")
     error_message = "modern TLS policy (TLS 1.3 + 1.2) required"
   }
   assert {
-    condition     = aws_lb_listener.https.certificate_arn == var.certificate_arn
+    condition     = aws_lb_listener.https[0].certificate_arn == var.certificate_arn
     error_message = "an existing certificate_arn is used as given"
   }
   assert {
@@ -228,6 +129,10 @@ run "https_only_load_balancer" {
   assert {
     condition     = aws_lb_target_group.app.health_check[0].path == "/healthcheck/" && aws_lb_target_group.app.health_check[0].matcher == "200"
     error_message = "target group must check /healthcheck/ for 200"
+  }
+  assert {
+    condition     = aws_lb_listener.https[0].routing_http_response_strict_transport_security_header_value == "max-age=31536000; includeSubDomains"
+    error_message = "the HTTPS listener adds HSTS"
   }
   assert {
     condition     = aws_lb_target_group.app.deregistration_delay == "15" && aws_lb_target_group.app.port == 3000
@@ -253,9 +158,13 @@ run "security_groups_least_privilege" {
     error_message = "db accepts only 5432 from the app security group"
   }
   assert {
-    condition = (aws_vpc_security_group_ingress_rule.alb_https.from_port == 443 && aws_vpc_security_group_ingress_rule.alb_https.to_port == 443
-    && aws_vpc_security_group_ingress_rule.alb_http.from_port == 80 && aws_vpc_security_group_ingress_rule.alb_http.to_port == 80)
+    condition = (aws_vpc_security_group_ingress_rule.alb_https["0.0.0.0/0"].from_port == 443 && aws_vpc_security_group_ingress_rule.alb_https["0.0.0.0/0"].to_port == 443
+    && aws_vpc_security_group_ingress_rule.alb_http["0.0.0.0/0"].from_port == 80 && aws_vpc_security_group_ingress_rule.alb_http["0.0.0.0/0"].to_port == 80)
     error_message = "the ALB is open on 80 and 443 only"
+  }
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.alb_from_cloudfront) == 0 && length(aws_cloudfront_distribution.app) == 0
+    error_message = "with a domain there is no CloudFront in front"
   }
   assert {
     condition = (aws_vpc_security_group_egress_rule.alb_to_app.referenced_security_group_id == aws_security_group.app.id
@@ -303,8 +212,8 @@ run "tasks_private_non_root_and_secret_injected" {
     error_message = "VTT_DBPASSWORD comes from the RDS secret's password key"
   }
   assert {
-    condition     = jsondecode(aws_ecs_task_definition.app.container_definitions)[0].healthCheck.command == ["CMD", "/usr/local/bin/TechChallengeApp", "healthcheck"]
-    error_message = "container health check runs the app's healthcheck command"
+    condition     = jsondecode(aws_ecs_task_definition.app.container_definitions)[0].healthCheck.command == ["CMD", "/usr/local/bin/TechChallengeApp", "healthcheck", "--live"]
+    error_message = "container health check is the app's liveness check (never the database)"
   }
   assert {
     condition = (contains(jsondecode(aws_ecs_task_definition.app.container_definitions)[0].environment, { name = "VTT_DBSSLMODE", value = "verify-full" })
@@ -388,10 +297,18 @@ run "iam_least_privilege" {
     error_message = "execution role reads exactly the DB secret"
   }
   assert {
-    condition = alltrue(flatten([for p in [aws_iam_role_policy.execution.policy, aws_iam_role_policy.github_build[0].policy, aws_iam_role_policy.github_deploy[0].policy, aws_iam_role_policy.flow_logs.policy] : [
+    condition = alltrue(flatten([for p in [aws_iam_role_policy.execution.policy, aws_iam_role_policy.github_build[0].policy, aws_iam_role_policy.flow_logs.policy, aws_iam_policy.boundary.policy, aws_iam_role_policy.restart.policy, aws_iam_role_policy.rotation_events.policy] : [
       for s in jsondecode(p).Statement : s.Effect == "Deny" || alltrue([for a in flatten([s.Action]) : a != "*" && !endswith(a, ":*")])
     ]]))
-    error_message = "no Allow with wildcard actions"
+    error_message = "no Allow with wildcard actions in the runtime roles, the boundary or the build role"
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.github_deploy[0].policy).Statement :
+      s.Effect == "Deny" || alltrue([for a in flatten([s.Action]) : a != "*" && (!endswith(a, ":*") || (
+        !contains(["iam", "sts", "kms", "secretsmanager", "ssm", "lambda", "organizations", "logs"], split(":", a)[0])
+        && (try(s.Condition.StringEquals["aws:RequestedRegion"], "") != "" || (split(":", a)[0] == "s3" && !contains(flatten([s.Resource]), "*")))
+    ))])])
+    error_message = "deploy role: whole-service grants only for infrastructure services, bound to a region (or, for s3, to one bucket), never IAM/STS/KMS/secrets/logs"
   }
   assert {
     condition     = jsondecode(aws_iam_role.github_build[0].assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:example/techchallengeapp:ref:refs/heads/main"
@@ -423,7 +340,7 @@ run "certificate_issued_and_dns_validated" {
     error_message = "a DNS-validated certificate is requested"
   }
   assert {
-    condition     = aws_lb_listener.https.certificate_arn == aws_acm_certificate_validation.app[0].certificate_arn
+    condition     = aws_lb_listener.https[0].certificate_arn == aws_acm_certificate_validation.app[0].certificate_arn
     error_message = "the listener waits for the validated certificate"
   }
   assert {
@@ -457,20 +374,25 @@ run "unsafe_inputs_rejected" {
   command = plan
 
   variables {
-    certificate_arn      = ""
-    deregistration_delay = 25
-    app_environment      = { VTT_DBPASSWORD = "changeme" }
-    ssl_policy           = "ELBSecurityPolicy-2016-08"
-    container_user       = "0"
-    log_retention_days   = 0
+    certificate_arn       = ""
+    deregistration_delay  = 25
+    app_environment       = { VTT_DBPASSWORD = "changeme" }
+    ssl_policy            = "ELBSecurityPolicy-2016-08"
+    container_user        = "0"
+    log_retention_days    = 0
+    route53_zone_id       = ""
+    image_tag             = "latest"
+    allowed_ingress_cidrs = ["not-a-cidr"]
   }
 
   expect_failures = [
-    var.certificate_arn,
+    var.route53_zone_id,
     var.deregistration_delay,
     var.app_environment,
     var.ssl_policy,
     var.container_user,
     var.log_retention_days,
+    var.image_tag,
+    var.allowed_ingress_cidrs,
   ]
 }
