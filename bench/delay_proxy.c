@@ -127,6 +127,7 @@ struct end {
     struct conn *conn;
     int fd;
     bool readable, writable; /* edge-triggered: true until a call says EAGAIN */
+    bool hangup;             /* epoll saw the peer's FIN or an error: read on to the end */
 };
 
 enum { END_CLIENT, END_UPSTREAM };
@@ -245,6 +246,11 @@ static int flow_read(struct proxy *p, struct flow *f)
         ssize_t n = recv(src->fd, p->scratch, sizeof(p->scratch), 0);
         if (n > 0) {
             flow_enqueue(p, f, p->scratch, (size_t)n);
+            /* A short read emptied the socket; more data brings a new edge, so skip the recv
+             * that would only say EAGAIN (a quarter of the syscalls per query). A FIN that
+             * came with the data brings none: then read on to the 0. */
+            if ((size_t)n < sizeof(p->scratch) && !src->hangup)
+                src->readable = false;
         } else if (n == 0) {
             f->eof = true;
             flow_enqueue(p, f, NULL, 0);
@@ -459,6 +465,8 @@ static void end_event(struct proxy *p, struct end *e, uint32_t events)
     }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         e->readable = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        e->hangup = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
         e->writable = true;
     conn_pump(p, c);
