@@ -614,7 +614,9 @@ def report(b):
     lines = []
     head = ("| store | scenario | c | req/s | p50 ms | p99 ms | errors | peak RSS MB | "
             "pgbench tps | × pgbench | nginx req/s | × nginx |")
-    lines += [head, "|" + "---|" * 12]
+    cols = 12 if a.nginx else 10  # without nginx (the remote set), no empty nginx columns
+    head = head if a.nginx else head.rsplit(" nginx req/s", 1)[0]
+    lines += [head, "|" + "---|" * cols]
     for scen in a.scenarios:
         stores = ["sqlite"] if scen == "static" else a.stores
         for store in stores:
@@ -627,14 +629,16 @@ def report(b):
                     ngx = R.get(("nginx", None, scen, conc, None))
                     rss = max((r["rss_kb"] or 0) for r in app) / 1024
                     name = SCENARIOS[scen][0] + (" (LogLevel=warn)" if variant == "warn" else "")
-                    lines.append("| %s | %s | %d | %s | %s | %s | %d | %.1f | %s | %s | %s | %s |" % (
+                    row = "| %s | %s | %d | %s | %s | %s | %d | %.1f | %s | %s |" % (
                         STORE_NAMES[store], name, conc, fmt(med(app, "rps"), ".0f"),
                         fmt(med(app, "p50"), ".2f"), fmt(med(app, "p99"), ".2f"),
                         sum(r["errors"] for r in app), rss,
                         fmt(med(pgb, "rps") if pgb else None, ".0f"),
-                        fmt(ratio(app, pgb), ".2f"),
-                        fmt(med(ngx, "rps") if ngx else None, ".0f"),
-                        fmt(ratio(app, ngx), ".2f")))
+                        fmt(ratio(app, pgb), ".2f"))
+                    if a.nginx:
+                        row += " %s | %s |" % (fmt(med(ngx, "rps") if ngx else None, ".0f"),
+                                               fmt(ratio(app, ngx), ".2f"))
+                    lines.append(row)
     refs = ["", "References (same runs): p50/p99 ms and errors", "",
             "| reference | scenario | c | req/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|---|"]
     for kind in ("pgbench", "nginx"):
