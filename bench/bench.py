@@ -900,8 +900,9 @@ nginx serving the app's own response bytes, at the same concurrency, in the same
 decisions these numbers drove are ADRs 0006 (this harness), 0007 (concurrent GET lists share one
 query), 0008 (buffered access log), 0009 (start-up and memory), 0010 (concurrent POSTs share
 one INSERT and one commit) and 0012 (concurrent GETs of one task share one query); ADR 0011 says why the targets marked "not met" are, with numbers,
-and what design would reach them."""
-REPRODUCE = """`make bench` (about 20 minutes; installs wrk, nginx and gnuplot through
+and what design would reach them. The PostgreSQL scenarios with the database 0.5 ms away are in
+[BENCHMARKS-remote-db.md](BENCHMARKS-remote-db.md) (`make bench-remote`, ADR 0024)."""
+REPRODUCE = """`make bench` (about 25 minutes; installs wrk, nginx and gnuplot through
 `bench/bootstrap.sh`, starts a throwaway PostgreSQL cluster with fsync on and its own datasets,
 and writes this file and the plot). `make bench-quick` runs a subset at c=64 in about
 2–3 minutes and writes `build/bench/`. Options: `bench/bench.py --help`.
@@ -912,7 +913,9 @@ scripts in `bench/wrk/`, `pgbench -M prepared -jN -cN` with the scripts in `benc
 app's own SQL; pgbench reads text results, the app binary ones), and nginx (2 workers, access
 log on, keep-alive unlimited) serving files holding the app's own response bodies. Datasets:
 `d3` (the three seed tasks; the mixed scenario PUTs them with their own values, so the list
-stays the same), `d1000` (1,000 tasks), `dpost` (grows with every POST)."""
+stays the same), `d1000` (1,000 tasks), `dpost` (grows with every POST), `dput` (1,000 tasks
+the PUT scenario writes with their own values), `ddel` (ids 1..N, refilled before every DELETE
+run, each DELETE hits a task that exists)."""
 
 HEADER_REMOTE = """# Benchmarks with the database a round trip away
 

@@ -1,11 +1,11 @@
 # bench.mk — benchmarks (not tests: nothing here asserts a timing).
 #
 #   make bench         every scenario at c=16/64/256 against pgbench and nginx, median of 3 runs;
-#                      writes docs/BENCHMARKS.md and docs/benchmarks.png (about 20 minutes)
+#                      writes docs/BENCHMARKS.md and docs/benchmarks.png (about 25 minutes)
 #   make bench-quick   a subset at c=64, 2 runs of 3 s (about 2-3 minutes); writes build/bench/
 #   make bench-remote  the PostgreSQL scenarios with the database 0.5 ms away (each way) behind
-#                      build/bench/delay_proxy, app and pgbench alike; writes
-#                      docs/BENCHMARKS-remote-db.md
+#                      build/bench/delay_proxy, app and pgbench alike, and the proxy's own
+#                      cost; writes docs/BENCHMARKS-remote-db.md (about 20 minutes)
 #   make bench BENCH_ARGS='--runs 5 --conc 64'
 #
 # Bench-only Debian packages (wrk, nginx, gnuplot) are in bench/apt-bench.txt, installed by
