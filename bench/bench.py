@@ -19,6 +19,9 @@ share the machine's cores. Every loop is bounded: runs x scenarios x concurrenci
   bench/bench.py                     full run, writes docs/BENCHMARKS.md and docs/benchmarks.png
   bench/bench.py --quick             a subset at c=64 (about 2-3 minutes), writes build/bench/
   bench/bench.py --runs 5 --seconds 8 --conc 64
+  bench/bench.py --db-delay-us 500   the PostgreSQL scenarios with the database 0.5 ms away (each
+                                     way): the app and pgbench both reach it through
+                                     build/bench/delay_proxy; writes docs/BENCHMARKS-remote-db.md
 """
 import argparse
 import json
@@ -40,6 +43,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from pgcluster import PgCluster  # noqa: E402
 
 BIN = os.environ.get("TCA_BIN") or os.path.join(ROOT, "build", "TechChallengeApp")
+DELAY_PROXY = os.environ.get("TCA_DELAY_PROXY") or os.path.join(ROOT, "build", "bench",
+                                                                 "delay_proxy")
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 WRK_THREADS = 2
 
@@ -51,8 +56,12 @@ SCENARIOS = {
     "post": ("POST a task", "/api/task/", "post.lua", "dpost", "insert.sql", None),
     "mixed": ("mixed 90% GET list / 10% PUT", "/api/task/", "mixed.lua", "d3", "mixed.sql", None),
     "get1": ("GET one task", "/api/task/2/", "get.lua", "d3", "get.sql", "one.json"),
+    "put": ("PUT a task (its own values)", "/api/task/", "put.lua", "dput", "update.sql", None),
+    "delete": ("DELETE a task", "/api/task/", "delete.lua", "ddel", "delete.sql", None),
     "static": ("static index (GET /)", "/", "get.lua", "d3", None, "index.html"),
 }
+DATASETS = ("d3", "d1000", "dpost", "dput", "ddel")
+PG_SCENARIOS = [s for s in SCENARIOS if SCENARIOS[s][4]]
 STORES = ("pg", "sqlite")
 STORE_NAMES = {"pg": "PostgreSQL", "sqlite": "embedded (SQLite)"}
 
@@ -63,6 +72,19 @@ FILL_SQL = ("INSERT INTO tasks (completed, priority, title) SELECT i %% 3 = 0, i
 PG_SERIES = "generate_series(4, 1000) AS g(i)"
 SQLITE_SERIES = ("(WITH RECURSIVE s(i) AS (SELECT 4 UNION ALL SELECT i + 1 FROM s "
                  "WHERE i < 1000) SELECT i FROM s)")
+
+# dput: 1,000 tasks the PUT scenario writes with their own values. ddel: ids 1..N, refilled
+# before every DELETE run, N enough for DELETE_RATE_MAX deletes a second.
+REFILL_SQL = {
+    "pg": ["TRUNCATE tasks RESTART IDENTITY",
+           "INSERT INTO tasks (completed, priority, title) SELECT false, 1, 'bench task' "
+           "FROM generate_series(1, %d)", "VACUUM ANALYZE tasks"],
+    "sqlite": ["DELETE FROM tasks; DELETE FROM sqlite_sequence WHERE name = 'tasks'; "
+               "INSERT INTO tasks (completed, priority, title) SELECT 0, 1, 'bench task' FROM "
+               "(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d) "
+               "SELECT i FROM s)"],
+}
+DELETE_RATE_MAX = 40000
 
 
 def log(msg):
@@ -120,6 +142,37 @@ class PgBench(PgCluster):
         return r.returncode == 0
 
 
+class DelayProxy:
+    """build/bench/delay_proxy in front of host:port, holding every chunk delay_us each way."""
+
+    def __init__(self, host, port, delay_us):
+        self.delay_us = delay_us
+        self.stats = ""
+        self.proc = subprocess.Popen([DELAY_PROXY, "--upstream", "%s:%d" % (host, port),
+                                      "--delay-us", str(delay_us)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()  # "listening on 127.0.0.1:PORT" once it accepts
+        if not line.startswith("listening on "):
+            self.proc.kill()
+            raise RuntimeError("delay_proxy did not start: %r %s" % (line, self.proc.stderr.read()))
+        self.host, port = line.split()[-1].rsplit(":", 1)
+        self.port = int(port)
+
+    def stop(self):
+        """SIGTERM; keeps its closing counters (connections, bytes, timer lateness)."""
+        if self.proc.returncode is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stats = self.proc.stderr.read().strip()
+        if self.proc.returncode != 0:
+            log("bench: delay_proxy exited %d: %s" % (self.proc.returncode, self.stats))
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -130,6 +183,16 @@ class Bench:
         self.nginx_port = None
         self.results = {}  # key -> list of per-round dicts
         self.extra = {}
+        self.proxy = None  # with --db-delay-us: the app and pgbench reach PostgreSQL through it
+        self.proxy_overhead = {}  # (target, conc) -> list of per-round pgbench SELECT 1 runs
+        self.body_len = {}
+
+    @property
+    def db_addr(self):
+        """Where the app and pgbench find PostgreSQL: the cluster, or the delaying proxy."""
+        if self.proxy:
+            return self.proxy.host, self.proxy.port
+        return self.pg.host, self.pg.port
 
     # ---- set-up ----
 
@@ -138,7 +201,9 @@ class Bench:
         env.update({"VTT_LISTENHOST": "127.0.0.1", "VTT_LISTENPORT": str(port),
                     "VTT_LOGFORMAT": "json", "VTT_LOGLEVEL": loglevel})
         if store == "pg":
-            env.update(self.pg.app_env(VTT_DBNAME=dataset))
+            host, port = self.db_addr
+            env.update(self.pg.app_env(VTT_DBNAME=dataset, VTT_DBHOST=host,
+                                       VTT_DBPORT=str(port)))
         else:
             env.update({"VTT_DBTYPE": "sqlite",
                         "VTT_DBPATH": os.path.join(self.tmp, dataset + ".db")})
@@ -155,33 +220,56 @@ class Bench:
         log("bench: PostgreSQL cluster and datasets")
         self.pg = PgBench(dbname="d3")
         self.pg.start()
-        for d in ("d1000", "dpost"):
+        if self.args.db_delay_us is not None:
+            self.proxy = DelayProxy(self.pg.host, self.pg.port, self.args.db_delay_us)
+            log("bench: PostgreSQL reached through delay_proxy, %d us each way" %
+                self.args.db_delay_us)
+        for d in DATASETS[1:]:
             self.pg.psql("CREATE DATABASE %s" % d, dbname="postgres")
-        for store in STORES:
-            for d in ("d3", "d1000", "dpost"):
+        for store in self.args.stores:
+            for d in DATASETS:
                 self.tool(store, d, "updatedb", "-s")
         self.pg.psql(FILL_SQL % (LETTERS, PG_SERIES), dbname="d1000")
         self.pg.psql("VACUUM ANALYZE tasks", dbname="d1000")
-        subprocess.run(["sqlite3", os.path.join(self.tmp, "d1000.db"),
-                        FILL_SQL % (LETTERS, SQLITE_SERIES)], check=True, timeout=60)
+        if "sqlite" in self.args.stores:
+            subprocess.run(["sqlite3", os.path.join(self.tmp, "d1000.db"),
+                            FILL_SQL % (LETTERS, SQLITE_SERIES)], check=True, timeout=60)
+        for store in self.args.stores:
+            self.refill(store, "dput", 1000)
 
         # The nginx files: the app's own response bodies, the same from either store.
         www = os.path.join(self.tmp, "www")
         os.mkdir(www)
         os.chmod(www, 0o755)
-        self.body_len = {}
         for scen in ("list3", "list1000", "get1", "static"):
             _, path, _, dataset, _, fname = SCENARIOS[scen]
             bodies = []
-            for store in STORES:
+            for store in self.args.stores:
                 with AppProc(self, store, dataset) as app:
                     bodies.append(http_get(app.port, path)[1])
-            if bodies[0] != bodies[1]:
+            if any(b != bodies[0] for b in bodies):
                 raise RuntimeError("%s: the two stores answer different bytes" % scen)
             with open(os.path.join(www, fname), "wb") as f:
                 f.write(bodies[0])
             self.body_len[scen] = len(bodies[0])
         log("bench: response sizes %s" % self.body_len)
+
+    def refill(self, store, dataset, rows):
+        """The dataset becomes tasks 1..rows, all 'bench task', priority 1, not complete."""
+        for sql in REFILL_SQL[store]:
+            if store == "pg":
+                self.pg.psql(sql % rows if "%d" in sql else sql, dbname=dataset)
+            else:
+                subprocess.run(["sqlite3", os.path.join(self.tmp, dataset + ".db"), sql % rows],
+                               check=True, timeout=120)
+
+    def rows_left(self, store, dataset):
+        if store == "pg":
+            return int(self.pg.psql("SELECT count(*) FROM tasks", dbname=dataset))
+        r = subprocess.run(["sqlite3", os.path.join(self.tmp, dataset + ".db"),
+                            "SELECT count(*) FROM tasks"], check=True, capture_output=True,
+                           text=True, timeout=60)
+        return int(r.stdout)
 
     def start_nginx(self):
         self.nginx_port = free_port()
@@ -226,6 +314,8 @@ http {
                 self.nginx.wait(10)
             except subprocess.TimeoutExpired:
                 self.nginx.kill()
+        if self.proxy:
+            self.proxy.stop()
         if self.pg:
             self.pg.cleanup()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -233,7 +323,8 @@ http {
     # ---- one run of each kind ----
 
     def wrk(self, port, path, script, conc):
-        env = dict(os.environ, BENCH_LUA=os.path.join(HERE, "wrk"))
+        env = dict(os.environ, BENCH_LUA=os.path.join(HERE, "wrk"),
+                   BENCH_WRK_THREADS=str(WRK_THREADS))
         secs = self.args.seconds
         argv = ["wrk", "-t%d" % WRK_THREADS, "-c%d" % conc, "-d%ds" % secs, "--timeout", "5s",
                 "-s", os.path.join(HERE, "wrk", script), "http://127.0.0.1:%d%s" % (port, path)]
@@ -248,6 +339,7 @@ http {
 
     def run_app(self, store, scen, conc, loglevel="info"):
         _, path, script, dataset, _, _ = SCENARIOS[scen]
+        self.before_run(store, scen)
         with AppProc(self, store, dataset, loglevel) as app:
             cpu0 = cpu_seconds(app.proc.pid)
             res = self.wrk(app.port, path, script, conc)
@@ -255,7 +347,20 @@ http {
                 1, res["rps"] * self.args.seconds)
             res["rss_kb"] = proc_status(app.proc.pid, "VmHWM")
             res["errors"] += app.stop()  # a crash or an unclean exit is an error too
+        res["errors"] += self.after_run(store, scen)
         return res
+
+    def before_run(self, store, scen):
+        if scen == "delete":  # every run deletes tasks that exist, from id 1 up
+            self.refill(store, "ddel", DELETE_RATE_MAX * self.args.seconds)
+
+    def after_run(self, store, scen):
+        """1 (an error) if a DELETE run used up its dataset: it ran out of tasks to delete."""
+        if scen == "delete" and self.rows_left(store, "ddel") == 0:
+            log("bench: the DELETE run used up all %d tasks; raise DELETE_RATE_MAX" %
+                (DELETE_RATE_MAX * self.args.seconds))
+            return 1
+        return 0
 
     def run_nginx(self, scen, conc):
         fname = SCENARIOS[scen][5]
@@ -263,28 +368,40 @@ http {
         open(os.path.join(self.tmp, "nginx-access.log"), "w").close()  # keep the disk free
         return res
 
-    def run_pgbench(self, scen, conc):
-        _, _, _, dataset, script, _ = SCENARIOS[scen]
+    def run_pgbench(self, scen, conc, addr=None, script=None, dataset=None, threads=WRK_THREADS):
+        """pgbench with the scenario's script (or script, dataset) at addr (default: where
+        the app finds the database)."""
+        _, _, _, scen_dataset, scen_script, _ = SCENARIOS[scen] if scen else (None,) * 6
+        script, dataset = script or scen_script, dataset or scen_dataset
+        host, port = addr or self.db_addr
         work = tempfile.mkdtemp(dir=self.tmp)
         secs = self.args.seconds
+        if scen:
+            self.before_run("pg", scen)
         argv = [os.path.join(PG_BIN, "pgbench"), "-n", "-M", "prepared", "-c", str(conc),
                 # pgbench makes its connections inside -T (about 10 ms each here, per
                 # thread); its tps excludes that time, so give it room to run for secs.
-                "-j", str(WRK_THREADS), "-T", str(secs + conc // 32), "-f", os.path.join(HERE, "pgbench",
-                                                                            script),
-                "-l", "--sampling-rate", "0.1", "-h", self.pg.host, "-p", str(self.pg.port),
+                "-j", str(min(threads, conc)), "-T", str(secs + conc // 32),
+                "-f", os.path.join(HERE, "pgbench", script),
+                # delete.sql: client k deletes ids k+1, k+1+C, ... (variables persist per client)
+                "-D", "n=0", "-D", "clients=%d" % conc,
+                "-l", "--sampling-rate", "0.1", "-h", host, "-p", str(port),
                 "-U", self.pg.user, dataset]
         env = dict(os.environ, PGPASSWORD=self.pg.password)
         r = subprocess.run(argv, env=env, cwd=work, capture_output=True, text=True,
                            timeout=secs + 120)
-        tps = failed = None
+        tps = failed = lat_avg = None
         for line in r.stdout.splitlines():
             if line.startswith("tps = ") and "without initial" in line:
                 tps = float(line.split()[2])
             if line.startswith("number of failed transactions"):
                 failed = int(line.split(":")[1].split()[0])
+            if line.startswith("latency average = "):
+                lat_avg = float(line.split()[3])
         if r.returncode != 0 or tps is None:
             raise RuntimeError("pgbench failed: %s %s" % (r.stdout, r.stderr))
+        if scen:
+            failed = (failed or 0) + self.after_run("pg", scen)
         lat = []
         for name in os.listdir(work):
             with open(os.path.join(work, name)) as f:
@@ -293,7 +410,8 @@ http {
         lat.sort()
         pct = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] / 1000) if lat else \
             (lambda q: float("nan"))
-        return {"rps": tps, "p50": pct(0.50), "p99": pct(0.99), "errors": failed or 0}
+        return {"rps": tps, "p50": pct(0.50), "p99": pct(0.99), "errors": failed or 0,
+                "lat_avg": lat_avg}
 
     # ---- the plan ----
 
@@ -312,9 +430,31 @@ http {
                         out.append(("app", store, scen, conc, "warn"))
                 if SCENARIOS[scen][4] and "pg" in stores and ("pg", scen) not in self.args.skip:
                     out.append(("pgbench", None, scen, conc, None))
-                if SCENARIOS[scen][5] and (scen in ("list3", "static") or not self.args.quick):
+                if SCENARIOS[scen][5] and self.args.nginx and \
+                        (scen in ("list3", "static") or not self.args.quick):
                     out.append(("nginx", None, scen, conc, None))
         return out
+
+    def measure_proxy(self):
+        """What the proxy itself costs, in the same run: pgbench `SELECT 1` (prepared) straight
+        to PostgreSQL, through a second proxy with no delay, and through the bench's proxy;
+        at c=1 (the added round trip) and at each concurrency of the run (throughput)."""
+        proxy0 = DelayProxy(self.pg.host, self.pg.port, 0)
+        targets = [("direct", (self.pg.host, self.pg.port)), ("proxy0", (proxy0.host, proxy0.port)),
+                   ("proxyN", (self.proxy.host, self.proxy.port))]
+        try:
+            for rnd in range(self.args.runs):
+                for conc in [1] + self.args.conc:
+                    for name, addr in targets:
+                        res = self.run_pgbench(None, conc, addr=addr, script="select1.sql",
+                                               dataset="d3")
+                        res["round"] = rnd
+                        self.proxy_overhead.setdefault((name, conc), []).append(res)
+                        log("  round %d pgbench SELECT 1 %-6s c=%-3d %9.0f tps, latency average "
+                            "%.3f ms" % (rnd + 1, name, conc, res["rps"], res["lat_avg"]))
+        finally:
+            proxy0.stop()
+        self.extra["proxy0_stats"] = proxy0.stats
 
     def run(self):
         jobs = self.jobs()
@@ -474,7 +614,9 @@ def report(b):
     lines = []
     head = ("| store | scenario | c | req/s | p50 ms | p99 ms | errors | peak RSS MB | "
             "pgbench tps | × pgbench | nginx req/s | × nginx |")
-    lines += [head, "|" + "---|" * 12]
+    cols = 12 if a.nginx else 10  # without nginx (the remote set), no empty nginx columns
+    head = head if a.nginx else head.rsplit(" nginx req/s", 1)[0]
+    lines += [head, "|" + "---|" * cols]
     for scen in a.scenarios:
         stores = ["sqlite"] if scen == "static" else a.stores
         for store in stores:
@@ -487,14 +629,16 @@ def report(b):
                     ngx = R.get(("nginx", None, scen, conc, None))
                     rss = max((r["rss_kb"] or 0) for r in app) / 1024
                     name = SCENARIOS[scen][0] + (" (LogLevel=warn)" if variant == "warn" else "")
-                    lines.append("| %s | %s | %d | %s | %s | %s | %d | %.1f | %s | %s | %s | %s |" % (
+                    row = "| %s | %s | %d | %s | %s | %s | %d | %.1f | %s | %s |" % (
                         STORE_NAMES[store], name, conc, fmt(med(app, "rps"), ".0f"),
                         fmt(med(app, "p50"), ".2f"), fmt(med(app, "p99"), ".2f"),
                         sum(r["errors"] for r in app), rss,
                         fmt(med(pgb, "rps") if pgb else None, ".0f"),
-                        fmt(ratio(app, pgb), ".2f"),
-                        fmt(med(ngx, "rps") if ngx else None, ".0f"),
-                        fmt(ratio(app, ngx), ".2f")))
+                        fmt(ratio(app, pgb), ".2f"))
+                    if a.nginx:
+                        row += " %s | %s |" % (fmt(med(ngx, "rps") if ngx else None, ".0f"),
+                                               fmt(ratio(app, ngx), ".2f"))
+                    lines.append(row)
     refs = ["", "References (same runs): p50/p99 ms and errors", "",
             "| reference | scenario | c | req/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|---|"]
     for kind in ("pgbench", "nginx"):
@@ -554,6 +698,54 @@ def targets(b):
     return out
 
 
+def targets_remote(b):
+    """With the database a round trip away: every PostgreSQL scenario at every concurrency at
+    least as fast as pgbench running the same SQL through the same proxy."""
+    out = []
+    for scen in b.args.scenarios:
+        for conc in b.args.conc:
+            x = ratio(b.results.get(("app", "pg", scen, conc, "info")),
+                      b.results.get(("pgbench", None, scen, conc, None)))
+            if x is not None:
+                out.append("- %s %s, c=%d >= 1.0x pgbench: %.2fx" % (
+                    "met" if x >= 1.0 else "**not met**", SCENARIOS[scen][0], conc, x))
+    errs = sum(rr["errors"] for k, runs in b.results.items() if k[0] == "app" for rr in runs)
+    out.append("- %s no errors in any run: %d" % ("met" if errs == 0 else "**not met**", errs))
+    return out
+
+
+def proxy_report(b):
+    """The proxy's own cost, measured in the same run (Bench.measure_proxy)."""
+    P = b.proxy_overhead
+    if not P:
+        return []
+    d = b.args.db_delay_us
+    lines = ["pgbench `SELECT 1` (prepared, `-j min(2, c)`): straight to PostgreSQL, through a "
+             "second delay_proxy with no delay, and through the bench's delay_proxy (%d µs each "
+             "way). Medians; ratios are medians of per-round ratios." % d, "",
+             "| c | direct tps | proxy 0 µs tps | × direct | proxy %d µs tps | × direct | "
+             "latency average ms: direct / 0 µs / %d µs |" % (d, d), "|---|---|---|---|---|---|---|"]
+    for conc in [1] + b.args.conc:
+        direct, p0, pn = (P.get((n, conc)) for n in ("direct", "proxy0", "proxyN"))
+        if not (direct and p0 and pn):
+            continue
+        lines.append("| %d | %.0f | %.0f | %.2f | %.0f | %.2f | %.3f / %.3f / %.3f |" % (
+            conc, med(direct, "rps"), med(p0, "rps"), ratio(p0, direct), med(pn, "rps"),
+            ratio(pn, direct), med(direct, "lat_avg"), med(p0, "lat_avg"), med(pn, "lat_avg")))
+    one = [P.get((n, 1)) for n in ("direct", "proxy0", "proxyN")]
+    if all(one):
+        base = med(one[0], "lat_avg")
+        lines += ["", "One client, one statement at a time: the proxy adds %.3f ms per round trip "
+                  "with no delay and %.3f ms with %d µs each way (the delay alone would be %.3f)."
+                  % (med(one[1], "lat_avg") - base, med(one[2], "lat_avg") - base, d,
+                     2 * d / 1000)]
+    for label, stats in (("no delay", b.extra.get("proxy0_stats")),
+                         ("the bench's", b.proxy.stats if b.proxy else None)):
+        if stats:
+            lines.append("- closing counters, %s proxy: `%s`" % (label, stats.splitlines()[-1]))
+    return lines
+
+
 def machine():
     model = "?"
     try:
@@ -589,6 +781,14 @@ def plot(b, png):
               ("pgbench", None, "list1000", "pgbench, list 1,000"),
               ("app", "pg", "post", "ours, PostgreSQL, POST"),
               ("pgbench", None, "post", "pgbench, INSERT")]
+    colors = {("pg", "list3"): 1, ("sqlite", "list3"): 2, ("pg", "list1000"): 3,
+              ("pg", "post"): 4, (None, "list3"): 1, (None, "list1000"): 3, (None, "post"): 4}
+    if b.proxy:  # the remote set: each PostgreSQL scenario against its pgbench, one colour each
+        series, colors = [], {}
+        for i, scen in enumerate(s for s in a.scenarios if SCENARIOS[s][4]):
+            series += [("app", "pg", scen, "ours, " + SCENARIOS[scen][0]),
+                       ("pgbench", None, scen, "pgbench, " + SCENARIOS[scen][0])]
+            colors[("pg", scen)] = colors[(None, scen)] = i + 1
     series = [s for s in series if any(b.results.get((s[0], s[1], s[2], c, "info" if s[0] == "app" else None)) for c in a.conc)]
     dat = os.path.join(b.tmp, "plot.dat")
     with open(dat, "w") as f:
@@ -600,13 +800,12 @@ def plot(b, png):
             f.write(" ".join(row) + "\n")
     gp = ['set terminal pngcairo size 1400,560 font "sans,10"' if _has_cairo() else
           'set terminal png size 1400,560', 'set output "%s"' % png,
-          'set multiplot layout 1,2 title "TechChallengeApp vs references (median of %d runs)"' % a.runs,
+          'set multiplot layout 1,2 title "TechChallengeApp vs references%s (median of %d runs)"' % (
+              ", database %d us away" % a.db_delay_us if b.proxy else "", a.runs),
           'set logscale x 2', 'set xtics (%s)' % ", ".join(str(c) for c in a.conc),
           'set xrange [%g:%g]' % (min(a.conc) / 1.3, max(a.conc) * 1.3),
           'set xlabel "concurrent connections"', 'set key outside bottom center maxrows 4 font ",9"',
           'set grid', 'set logscale y', 'set ylabel "requests/s"', 'set title "throughput"']
-    colors = {("pg", "list3"): 1, ("sqlite", "list3"): 2, ("pg", "list1000"): 3,
-              ("pg", "post"): 4, (None, "list3"): 1, (None, "list1000"): 3, (None, "post"): 4}
 
     def style(s):  # a reference is dashed, in the colour of what it is the ceiling of
         color = colors[(s[1], s[2])] if s[0] != "nginx" else 2
@@ -634,7 +833,7 @@ def _has_cairo():
 def write_outputs(b):
     a = b.args
     table = report(b)
-    tgt = targets(b)
+    tgt = targets_remote(b) if b.proxy else targets(b)
     e = b.extra
     startup = []
     for store in a.stores:
@@ -652,33 +851,43 @@ def write_outputs(b):
     print("load average before %.2f %.2f %.2f, after %.2f %.2f %.2f" %
           (b.load_before + b.load_after))
 
+    proxy = proxy_report(b)
+    if proxy:
+        print("\n".join(proxy))
+
     os.makedirs(a.outdir, exist_ok=True)
-    png_name = "benchmarks.png" if not a.quick else "benchmarks-quick.png"
+    png_name = "benchmarks%s.png" % a.suffix
     has_png = plot(b, os.path.join(a.outdir, png_name))
-    raw = os.path.join(ROOT, "build", "bench-results%s.json" % ("-quick" if a.quick else ""))
+    raw = os.path.join(ROOT, "build", "bench-results%s.json" % a.suffix)
     with open(raw, "w") as f:
         json.dump({"args": {k: v for k, v in vars(a).items() if k != "skip"},
                    "extra": e, "body_len": b.body_len,
                    "load": [b.load_before, b.load_after],
+                   "proxy_overhead": [{"target": k[0], "conc": k[1], "runs": v}
+                                      for k, v in b.proxy_overhead.items()],
                    "results": [{"job": list(k), "runs": v} for k, v in b.results.items()]}, f,
                   indent=1)
     md = [a.header, "",
           "Generated by `%s` on %s. Medians of %d rounds of %d-second runs; every scenario and "
           "its references run back to back in each round (interleaved), and the ratio is the "
-          "median of the per-round ratios." % ("make bench-quick" if a.quick else "make bench",
+          "median of the per-round ratios." % (a.command,
                                               time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                                              a.runs, a.seconds),
-          "", "## Machine", ""] + machine() + [
+                                              a.runs, a.seconds)]
+    if a.note:
+        md += ["", "**%s**" % a.note]
+    md += ["", "## Machine", ""] + machine() + [
           "- load average (1/5/15 min) before: %.2f %.2f %.2f, after: %.2f %.2f %.2f — the "
           "machine is shared with other work; compare ratios, not absolute numbers" %
           (b.load_before + b.load_after),
           "- response sizes: %s" % ", ".join("%s %d bytes" % kv for kv in b.body_len.items()),
-          "", "## Targets", ""] + tgt + ["", "## Results", ""] + table + [
-          "", "## Start-up, memory, size", ""] + startup
+          "", a.targets_title, ""] + tgt + ["", "## Results", ""] + table
+    if proxy:
+        md += ["", "## What the proxy itself costs", ""] + proxy
+    md += ["", "## Start-up, memory, size", ""] + startup
     if has_png:
         md += ["", "## Throughput and p99 against concurrency", "", "![plot](%s)" % png_name]
     md += ["", "## How to reproduce", "", a.reproduce]
-    path = os.path.join(a.outdir, "BENCHMARKS.md" if not a.quick else "BENCHMARKS-quick.md")
+    path = os.path.join(a.outdir, a.md_name)
     with open(path, "w") as f:
         f.write("\n".join(md) + "\n")
     log("bench: wrote %s" % path)
@@ -691,8 +900,9 @@ nginx serving the app's own response bytes, at the same concurrency, in the same
 decisions these numbers drove are ADRs 0006 (this harness), 0007 (concurrent GET lists share one
 query), 0008 (buffered access log), 0009 (start-up and memory), 0010 (concurrent POSTs share
 one INSERT and one commit) and 0012 (concurrent GETs of one task share one query); ADR 0011 says why the targets marked "not met" are, with numbers,
-and what design would reach them."""
-REPRODUCE = """`make bench` (about 20 minutes; installs wrk, nginx and gnuplot through
+and what design would reach them. The PostgreSQL scenarios with the database 0.5 ms away are in
+[BENCHMARKS-remote-db.md](BENCHMARKS-remote-db.md) (`make bench-remote`, ADR 0024)."""
+REPRODUCE = """`make bench` (about 25 minutes; installs wrk, nginx and gnuplot through
 `bench/bootstrap.sh`, starts a throwaway PostgreSQL cluster with fsync on and its own datasets,
 and writes this file and the plot). `make bench-quick` runs a subset at c=64 in about
 2–3 minutes and writes `build/bench/`. Options: `bench/bench.py --help`.
@@ -703,7 +913,31 @@ scripts in `bench/wrk/`, `pgbench -M prepared -jN -cN` with the scripts in `benc
 app's own SQL; pgbench reads text results, the app binary ones), and nginx (2 workers, access
 log on, keep-alive unlimited) serving files holding the app's own response bodies. Datasets:
 `d3` (the three seed tasks; the mixed scenario PUTs them with their own values, so the list
-stays the same), `d1000` (1,000 tasks), `dpost` (grows with every POST)."""
+stays the same), `d1000` (1,000 tasks), `dpost` (grows with every POST), `dput` (1,000 tasks
+the PUT scenario writes with their own values), `ddel` (ids 1..N, refilled before every DELETE
+run, each DELETE hits a task that exists)."""
+
+HEADER_REMOTE = """# Benchmarks with the database a round trip away
+
+On localhost a round trip to PostgreSQL costs microseconds; in production (an RDS primary,
+often in another availability zone) it costs 0.5–1 ms, and that is where a server that keeps
+few statements in flight loses most. `make bench-remote` puts `build/bench/delay_proxy`
+(`bench/delay_proxy.c`: a one-thread epoll TCP proxy that holds every chunk of bytes a fixed
+time in each direction) between PostgreSQL and **both** the app and pgbench, so each ratio
+compares the app with pgbench running the same SQL at the same distance. The proxy's own cost
+is measured in the same run and shown below the results. The same scenarios on localhost, with
+nginx as well, are in [BENCHMARKS.md](BENCHMARKS.md)."""
+REPRODUCE_REMOTE = """`make bench-remote` (the same harness as `make bench`: throwaway
+PostgreSQL cluster with fsync on, a fresh app per run, `wrk -t2`, `pgbench -M prepared -j2`;
+`BENCH_DB_DELAY_US=500` by default, `BENCH_ARGS` for more, e.g.
+`make bench-remote BENCH_ARGS='--runs 2 --seconds 3 --conc 16,64'`). The app's `DbHost`/`DbPort`
+and pgbench's `-h`/`-p` point at the proxy; set-up (`psql` over the Unix socket) does not go
+through it. A TCP connect to the proxy is answered at once, so a new connection costs one round
+trip less than across a real network; the app and pgbench keep their connections for the whole
+run, so only their start-up sees that. Datasets as in `make bench`, and `dput` (1,000 tasks the
+PUT scenario writes with their own values) and `ddel` (ids 1..N, refilled before every DELETE
+run; wrk's threads and pgbench's clients each take their own ids in turn, so every DELETE hits a
+task that exists)."""
 
 
 def main():
@@ -713,12 +947,40 @@ def main():
     p.add_argument("--seconds", type=int)
     p.add_argument("--conc", type=lambda s: [int(x) for x in s.split(",")])
     p.add_argument("--scenarios", type=lambda s: s.split(","))
-    p.add_argument("--stores", type=lambda s: s.split(","), default=list(STORES))
+    p.add_argument("--stores", type=lambda s: s.split(","))
     p.add_argument("--no-log-cost", dest="log_cost", action="store_false")
+    p.add_argument("--no-nginx", dest="nginx", action="store_false")
     p.add_argument("--outdir")
+    p.add_argument("--note", help="a line of text for the top of the report")
     p.add_argument("--env", action="append", default=[],
                    help="KEY=VALUE for the app (e.g. VTT_THREADS=8)")
+    p.add_argument("--db-delay-us", type=int,
+                   help="reach PostgreSQL through build/bench/delay_proxy with this one-way "
+                        "delay (app and pgbench alike): the PostgreSQL scenarios, written to "
+                        "BENCHMARKS-remote-db.md")
     a = p.parse_args()
+    explicit_outdir = a.outdir is not None
+    a.command, a.suffix, a.md_name = "make bench", "", "BENCHMARKS.md"
+    a.header, a.reproduce, a.targets_title = HEADER, REPRODUCE, "## Targets"
+    if a.db_delay_us is not None:
+        if a.quick:
+            sys.exit("bench: --db-delay-us and --quick do not go together")
+        if a.db_delay_us < 0:
+            sys.exit("bench: --db-delay-us wants 0 or more")
+        a.stores = a.stores or ["pg"]
+        a.scenarios = a.scenarios or ["list3", "get1", "post", "mixed", "put", "delete"]
+        if "sqlite" in a.stores or any(not SCENARIOS[s][4] for s in a.scenarios):
+            sys.exit("bench: --db-delay-us runs PostgreSQL scenarios only (%s)" %
+                     ",".join(PG_SCENARIOS))
+        a.nginx = a.log_cost = False
+        a.command, a.suffix, a.md_name = ("make bench-remote", "-remote-db",
+                                          "BENCHMARKS-remote-db.md")
+        a.header, a.reproduce = HEADER_REMOTE, REPRODUCE_REMOTE
+        a.targets_title = "## Targets: every scenario >= 1.0x pgbench, database %d µs away" % \
+            a.db_delay_us
+        if not os.access(DELAY_PROXY, os.X_OK):
+            sys.exit("bench: no %s; run make %s first" % (DELAY_PROXY, DELAY_PROXY))
+    a.stores = a.stores or list(STORES)
     if a.quick:
         a.runs = a.runs or 2
         a.seconds = a.seconds or 3
@@ -726,6 +988,7 @@ def main():
         a.scenarios = a.scenarios or ["list3", "list1000", "post", "static"]
         a.skip = {("sqlite", "list1000"), ("sqlite", "post")}
         a.outdir = a.outdir or os.path.join(ROOT, "build", "bench")
+        a.command, a.suffix, a.md_name = "make bench-quick", "-quick", "BENCHMARKS-quick.md"
     else:
         a.runs = a.runs or 3
         a.seconds = a.seconds or 4
@@ -733,18 +996,22 @@ def main():
         a.scenarios = a.scenarios or list(SCENARIOS)
         a.skip = set()
         a.outdir = a.outdir or os.path.join(ROOT, "docs")
-    if a.outdir == os.path.join(ROOT, "docs") and (a.runs < 3 or a.env):
+    if not explicit_outdir and a.outdir == os.path.join(ROOT, "docs") and (a.runs < 3 or a.env):
         a.outdir = os.path.join(ROOT, "build", "bench")  # docs only get the standard run
     a.app_env = dict(kv.split("=", 1) for kv in a.env)
-    a.header, a.reproduce = HEADER, REPRODUCE
     if not os.access(BIN, os.X_OK):
         sys.exit("bench: no %s; run make first" % BIN)
     b = Bench(a)
     try:
         b.setup_data()
-        b.start_nginx()
+        if a.nginx:
+            b.start_nginx()
         b.measure_startup()
+        if b.proxy:
+            b.measure_proxy()
         b.run()
+        if b.proxy:
+            b.proxy.stop()  # its closing counters go in the report
         write_outputs(b)
     finally:
         b.cleanup()
