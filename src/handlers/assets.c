@@ -3,13 +3,19 @@
  * ETag with 304 on If-None-Match, "no-cache" so browsers revalidate after an upgrade.
  * Lookup is an exact match in the table, so no path (../, encoded or not) can reach a file
  * that was not embedded.
+ *
+ * A file embedded with a gzip encoding is sent gzipped when the request's Accept-Encoding
+ * weighs gzip above zero and no lower than the unencoded file; each encoding has its own ETag,
+ * and such a file's responses carry "Vary: Accept-Encoding" so caches keep the two apart.
  */
 #include <microhttpd.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "assets_data.h"
 #include "handlers/handlers.h"
+#include "util/accept.h"
 
 static const struct {
     const char *ext;
@@ -54,6 +60,42 @@ static const struct asset *asset_find(const char *path)
     return bsearch(path, assets_table, assets_count, sizeof assets_table[0], by_path);
 }
 
+/* The gzip encoding when the client accepts it (a weight above 0) and does not weigh the
+ * unencoded file higher ("identity" or "*"), else NULL. Without Accept-Encoding the file goes
+ * unencoded, as nginx and most servers do. */
+static const struct asset_encoded *choose_encoding(const struct asset *asset, const char *accept)
+{
+    if (!asset->gzip.data)
+        return NULL;
+    int gzip = accept_weight(accept, "gzip");
+    return gzip > 0 && gzip >= accept_weight(accept, "identity") ? &asset->gzip : NULL;
+}
+
+/* Whether the If-None-Match list names etag, by the weak comparison (a W/ prefix does not
+ * matter) that RFC 9110 §13.1.2 asks for here, or is "*". */
+static bool etag_listed(const char *list, const char *etag)
+{
+    size_t etag_len = strlen(etag);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        const char *last = end;
+        while (last > p && (last[-1] == ' ' || last[-1] == '\t'))
+            last--;
+        if (last - p == 1 && *p == '*')
+            return true;
+        if (last - p > 2 && p[0] == 'W' && p[1] == '/')
+            p += 2;
+        if ((size_t)(last - p) == etag_len && memcmp(p, etag, etag_len) == 0)
+            return true;
+        p = end;
+    }
+    return false;
+}
+
 void assets_handler(struct http_request *req)
 {
     const struct asset *asset = asset_find(req->path);
@@ -61,12 +103,23 @@ void assets_handler(struct http_request *req)
         http_respond_error(req, MHD_HTTP_NOT_FOUND, "not found");
         return;
     }
-    http_add_header(req, "ETag", asset->etag);
+    const struct asset_encoded *enc =
+        choose_encoding(asset, http_request_header(req, "Accept-Encoding"));
+    const char *etag = enc ? enc->etag : asset->etag;
+    http_add_header(req, "ETag", etag);
     http_add_header(req, "Cache-Control", "no-cache");
+    if (asset->gzip.data)
+        http_add_header(req, "Vary", "Accept-Encoding");
     const char *match = http_request_header(req, "If-None-Match");
-    if (match && strstr(match, asset->etag)) {
+    if (match && etag_listed(match, etag)) {
         http_respond_static(req, MHD_HTTP_NOT_MODIFIED, NULL, "", 0);
         return;
     }
-    http_respond_static(req, MHD_HTTP_OK, content_type_for(asset->path), asset->data, asset->len);
+    const char *type = content_type_for(asset->path);
+    if (enc) {
+        http_add_header(req, "Content-Encoding", "gzip");
+        http_respond_static(req, MHD_HTTP_OK, type, enc->data, enc->len);
+        return;
+    }
+    http_respond_static(req, MHD_HTTP_OK, type, asset->data, asset->len);
 }
