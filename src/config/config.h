@@ -16,22 +16,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "log.h"
+
 enum db_type {
     DB_POSTGRES,
     DB_SQLITE, /* DbType "sqlite", or "boltdb" (the Go original's embedded store) */
-};
-
-enum log_format {
-    LOG_FORMAT_AUTO, /* json unless stderr is a terminal */
-    LOG_FORMAT_JSON,
-    LOG_FORMAT_TEXT,
-};
-
-enum log_level {
-    LOG_DEBUG,
-    LOG_INFO,
-    LOG_WARN,
-    LOG_ERROR,
 };
 
 struct config {
