@@ -15,12 +15,13 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "util/array.h"
 #include "util/xalloc.h"
 
 /* Upper bounds of the latency buckets, in seconds (+Inf is implicit). */
 static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                        0.1,    0.25,  0.5,    1,     2.5,  5};
-#define N_BUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
+#define N_BUCKETS ARRAY_SIZE(bucket_bounds)
 #define N_METHODS (HTTP_METHOD_COUNT + 1)
 #define N_STATUS  600
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config/toml.h"
+#include "util/array.h"
 #include "util/xalloc.h"
 
 #define DEFAULT_PATH   "conf.toml"
@@ -124,7 +125,7 @@ static const struct config_key keys[] = {
 };
 /* clang-format on */
 
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define NKEYS ARRAY_SIZE(keys)
 
 enum source {
     FROM_DEFAULT,
@@ -414,7 +415,7 @@ static bool parse_bool(const char *text, bool *out)
         {"true", 1}, {"false", 0}, {"1", 1}, {"0", 0}, {"yes", 1}, {"no", 0},
     };
 
-    for (size_t j = 0; j < sizeof(bools) / sizeof(bools[0]); j++) {
+    for (size_t j = 0; j < ARRAY_SIZE(bools); j++) {
         if (strcasecmp(text, bools[j].name) == 0) {
             *out = bools[j].value;
             return true;

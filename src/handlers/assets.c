@@ -16,6 +16,7 @@
 #include "assets_data.h"
 #include "handlers/handlers.h"
 #include "util/accept.h"
+#include "util/array.h"
 
 static const struct {
     const char *ext;
@@ -36,7 +37,7 @@ static const struct {
 static const char *content_type_for(const char *path)
 {
     const char *dot = strrchr(path, '.');
-    for (size_t i = 0; dot && i < sizeof content_types / sizeof content_types[0]; i++)
+    for (size_t i = 0; dot && i < ARRAY_SIZE(content_types); i++)
         if (strcmp(dot, content_types[i].ext) == 0)
             return content_types[i].type;
     return "application/octet-stream";

@@ -30,6 +30,7 @@
 #include "config/config.h"
 #include "log.h"
 #include "store/store_backend.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -325,7 +326,7 @@ static bool sslmode_valid(const char *mode)
                                         "require", "verify-ca", "verify-full"};
     if (!mode || !*mode)
         return true;
-    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+    for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
         if (strcmp(mode, modes[i]) == 0)
             return true;
     return false;
@@ -1156,7 +1157,7 @@ static enum store_status pg_updatedb(const struct config *cfg, bool skip_create_
 
     fprintf(out, "Seeding table with data\n");
     fflush(out);
-    for (size_t i = 0; i < sizeof store_seed_titles / sizeof store_seed_titles[0]; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(store_seed_titles); i++) {
         const char *values[1] = {store_seed_titles[i]};
         PGresult *res =
             PQexecParams(pg, "INSERT INTO tasks (completed, priority, title) VALUES (false, 0, $1)",

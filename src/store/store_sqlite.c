@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "log.h"
 #include "store/store_backend.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -379,7 +380,7 @@ static void warn_if_read_only(sqlite3 *db, const char *path)
     struct buf name = BUF_INIT;
     if (sqlite3_db_readonly(db, "main") == 1)
         log_warn("sqlite: '%s' is read-only: changes to tasks will fail", path);
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
         buf_reset(&name);
         buf_printf(&name, "%s%s", path, suffixes[i]);
         if (access(name.data, F_OK) == 0 && access(name.data, W_OK) != 0)
@@ -651,7 +652,7 @@ static enum store_status remove_database(const char *path, char *err, size_t err
     static const char *const suffixes[] = {"", "-wal", "-shm"};
     struct buf name = BUF_INIT;
     enum store_status st = STORE_OK;
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]) && st == STORE_OK; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(suffixes) && st == STORE_OK; i++) {
         buf_reset(&name);
         buf_printf(&name, "%s%s", path, suffixes[i]);
         if (unlink(name.data) != 0 && errno != ENOENT) {
@@ -670,7 +671,7 @@ static enum store_status seed(sqlite3 *db, const char *path, char *err, size_t e
     if (sqlite3_prepare_v2(db, "INSERT INTO tasks (completed, priority, title) VALUES (0, 0, ?1)",
                            -1, &st, NULL) != SQLITE_OK)
         goto fail;
-    for (size_t i = 0; i < sizeof(store_seed_titles) / sizeof(store_seed_titles[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(store_seed_titles); i++) {
         sqlite3_bind_text(st, 1, store_seed_titles[i], -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             goto fail;
