@@ -320,18 +320,6 @@ static PGconn *pg_connect(const struct pg_target *t, const struct pg_params *p, 
     return pg;
 }
 
-static bool sslmode_valid(const char *mode)
-{
-    static const char *const modes[] = {"disable", "allow",     "prefer",
-                                        "require", "verify-ca", "verify-full"};
-    if (!mode || !*mode)
-        return true;
-    for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
-        if (strcmp(mode, modes[i]) == 0)
-            return true;
-    return false;
-}
-
 /* ---- failures ---- */
 
 /* Whether a failed statement means the connection is gone: libpq's own errors (no SQLSTATE),
@@ -978,13 +966,7 @@ static void pg_free(struct store *store)
 static enum store_status pg_open(const struct config *cfg, struct store **out, char *err,
                                  size_t errlen)
 {
-    if (!sslmode_valid(cfg->db_sslmode)) {
-        msgf(err, errlen,
-             "invalid DbSslMode '%s': must be disable, allow, prefer, require, verify-ca or "
-             "verify-full",
-             cfg->db_sslmode);
-        return STORE_ERROR;
-    }
+    /* DbSslMode needs no check here: config.c accepts only libpq's six modes. */
     if (cfg->db_pool_size < 1) {
         msgf(err, errlen, "invalid DbPoolSize %d: must be at least 1", cfg->db_pool_size);
         return STORE_ERROR;

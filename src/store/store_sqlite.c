@@ -410,7 +410,9 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
         readers = SQLITE_MAX_READERS;
 
     s->base.backend = &store_sqlite_backend;
-    s->path = xstrdup(cfg->db_path && *cfg->db_path ? cfg->db_path : "tasks.db");
+    s->path = xstrdup(cfg->db_path); /* never empty: config.c defaults it to "tasks.db" */
+    /* DbPoolTimeout 0 ("do not wait") would fail every write that meets another at the one
+     * writer connection: the embedded store waits the default instead (docs/config.md). */
     s->pool_timeout_ms = cfg->db_pool_timeout > 0 ? cfg->db_pool_timeout : 2000;
     pool_init(&s->writer, 1);
     pool_init(&s->readers, readers);
@@ -641,11 +643,6 @@ static enum store_status sqlite_task_delete(struct store *store, int64_t id)
 
 /* ---- schema commands ---- */
 
-static const char *config_path(const struct config *cfg)
-{
-    return cfg->db_path && *cfg->db_path ? cfg->db_path : "tasks.db";
-}
-
 /* Removes path and its -wal and -shm files; a missing file is fine. */
 static enum store_status remove_database(const char *path, char *err, size_t errlen)
 {
@@ -690,7 +687,7 @@ fail:
 static enum store_status sqlite_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
                                          char *err, size_t errlen)
 {
-    const char *path = config_path(cfg);
+    const char *path = cfg->db_path;
     struct sqlite_conn c;
     char tmp[256];
     enum store_status st;
@@ -733,7 +730,7 @@ out:
 static enum store_status sqlite_migrate(const struct config *cfg, FILE *out, char *err,
                                         size_t errlen)
 {
-    const char *path = config_path(cfg);
+    const char *path = cfg->db_path;
     struct sqlite_conn c;
     enum store_status st;
 

@@ -553,12 +553,6 @@ static void test_connect_failures(void)
     printf("# open + 20 calls took %ld ms\n", took);
     free(log);
     store_free(s);
-
-    cfg = test_config("tca_test");
-    cfg.db_sslmode = "sometimes";
-    st = store_open(&cfg, &s, err, sizeof err);
-    is_int(st, STORE_ERROR, "an invalid DbSslMode is refused at open");
-    ok(s == NULL && strstr(err, "invalid DbSslMode 'sometimes'"), "with a clear message");
 }
 
 static void test_statement_timeout(void)
