@@ -983,11 +983,7 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
     s->ping_deadline_ms =
         s->answer_deadline_ms < PING_DEADLINE_MS ? s->answer_deadline_ms : PING_DEADLINE_MS;
 
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->freed, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&s->freed);
     pthread_mutex_init(&s->lock, NULL);
 
     s->nconns = cfg->db_pool_size;

@@ -272,12 +272,8 @@ fail:
 
 static void pool_init(struct conn_pool *p, int n)
 {
-    pthread_condattr_t attr;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->freed, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&p->freed);
     p->conns = xcalloc((size_t)n, sizeof(*p->conns));
     p->busy = xcalloc((size_t)n, sizeof(*p->busy));
     p->n = n;
