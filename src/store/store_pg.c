@@ -21,7 +21,6 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,7 @@
 #include "util/array.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/errbuf.h"
 #include "util/xalloc.h"
 
 /* Type oids from PostgreSQL's catalog/pg_type.h; they are fixed. */
@@ -159,17 +159,6 @@ struct pg_store {
 
 /* ---- messages ---- */
 
-/* snprintf for messages, where cutting a long libpq message short is fine. */
-static void msgf(char *dst, size_t dstlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void msgf(char *dst, size_t dstlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, dstlen, fmt, ap);
-    va_end(ap);
-}
-
 /*
  * Copies a libpq message into dst as one line: white space runs (libpq's messages end in a
  * newline and indent their hints) become one space, and the password, should it ever appear,
@@ -198,7 +187,7 @@ static void one_line(char *dst, size_t dstlen, const char *msg, const char *secr
             buf_putc(&b, *p++);
         }
     }
-    msgf(dst, dstlen, "%s", b.len ? b.data : "unknown error");
+    errbuf_set(dst, dstlen, "%s", b.len ? b.data : "unknown error");
     buf_release(&b);
 }
 
@@ -219,8 +208,8 @@ static void connect_message(char *dst, size_t dstlen, const struct pg_target *t,
 {
     char msg[STORE_ERRMSG_MAX];
     one_line(msg, sizeof msg, PQerrorMessage(pg), t->password);
-    msgf(dst, dstlen, "cannot connect to PostgreSQL at %s:%d: %s", *t->host ? t->host : "local",
-         t->port, msg);
+    errbuf_set(dst, dstlen, "cannot connect to PostgreSQL at %s:%d: %s",
+               *t->host ? t->host : "local", t->port, msg);
 }
 
 /* Server notices (e.g. "relation already exists, skipping", or the FATAL an idle connection
@@ -968,7 +957,7 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
 {
     /* DbSslMode needs no check here: config.c accepts only libpq's six modes. */
     if (cfg->db_pool_size < 1) {
-        msgf(err, errlen, "invalid DbPoolSize %d: must be at least 1", cfg->db_pool_size);
+        errbuf_set(err, errlen, "invalid DbPoolSize %d: must be at least 1", cfg->db_pool_size);
         return STORE_ERROR;
     }
 
@@ -1018,7 +1007,7 @@ static enum store_status schema_failed(PGconn *pg, PGresult *res, const struct p
     char msg[STORE_ERRMSG_MAX];
     bool lost = failure_is_lost(pg, res);
     result_message(msg, sizeof msg, pg, res, t->password);
-    msgf(err, errlen, "cannot %s: %s", what, msg);
+    errbuf_set(err, errlen, "cannot %s: %s", what, msg);
     PQclear(res);
     return lost ? STORE_UNAVAILABLE : STORE_ERROR;
 }
@@ -1071,19 +1060,19 @@ static enum store_status recreate_database(const struct pg_target *t, char *err,
     if (!ident) {
         char msg[STORE_ERRMSG_MAX];
         one_line(msg, sizeof msg, PQerrorMessage(pg), t->password);
-        msgf(err, errlen, "cannot quote database name '%s': %s", t->dbname, msg);
+        errbuf_set(err, errlen, "cannot quote database name '%s': %s", t->dbname, msg);
         st = STORE_ERROR;
         goto out;
     }
     buf_printf(&sql, "DROP DATABASE IF EXISTS %s", ident);
-    msgf(what, sizeof what, "drop database '%s'", t->dbname);
+    errbuf_set(what, sizeof what, "drop database '%s'", t->dbname);
     st = schema_exec(pg, t, sql.data, what, err, errlen);
     if (st != STORE_OK)
         goto out;
 
     buf_reset(&sql);
     buf_printf(&sql, "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8'", ident);
-    msgf(what, sizeof what, "create database '%s'", t->dbname);
+    errbuf_set(what, sizeof what, "create database '%s'", t->dbname);
     PGresult *res = PQexec(pg, sql.data);
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && state && strcmp(state, "22023") == 0) {
