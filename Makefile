@@ -54,10 +54,11 @@ $(BUILD)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-# Assets are embedded: tools/embed turns every file under assets/ into a table of bytes.
+# Assets are embedded: tools/embed turns every file under assets/ into a table of bytes, with
+# a gzip copy where that is smaller (zlib is needed at build time only, not by the binary).
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O2 -o $@ $<
+	$(CC) $(WARN) -O2 -o $@ $< -lz
 
 $(BUILD)/gen/assets_data.c: $(BUILD)/tools/embed $(ASSETS)
 	@mkdir -p $(@D)

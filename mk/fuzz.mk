@@ -19,7 +19,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 FUZZ_FLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_TOML_SRC := tests/fuzz/fuzz_toml.c src/config/toml.c src/util/buf.c src/util/xalloc.c
+FUZZ_TOML_SRC := tests/fuzz/fuzz_toml.c src/config/toml.c src/util/buf.c src/util/errbuf.c \
+                 src/util/xalloc.c
 FUZZ_TARGETS := toml task router http
 
 .PHONY: fuzz $(FUZZ_TARGETS:%=fuzz-%) $(FUZZ_TARGETS:%=fuzz-merge-%)

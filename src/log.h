@@ -15,7 +15,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config/config.h"
+enum log_format {
+    LOG_FORMAT_AUTO, /* json unless stderr is a terminal */
+    LOG_FORMAT_JSON,
+    LOG_FORMAT_TEXT,
+};
+
+enum log_level {
+    LOG_DEBUG,
+    LOG_INFO,
+    LOG_WARN,
+    LOG_ERROR,
+};
 
 void log_init(enum log_level level, enum log_format format);
 
@@ -52,7 +63,7 @@ struct log_field {
     long long num;
 };
 
-/* Writes one info line with message msg and the given extra fields (for the access log). */
+/* Writes one line at level with message msg and the given extra fields (the access log). */
 void log_fields(enum log_level level, const char *msg, const struct log_field *fields, size_t n);
 
 #endif

@@ -7,6 +7,7 @@
 #include "metrics.h"
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,12 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/store.h"
+#include "util/array.h"
 #include "util/xalloc.h"
 
 /* Upper bounds of the latency buckets, in seconds (+Inf is implicit). */
 static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                        0.1,    0.25,  0.5,    1,     2.5,  5};
-#define N_BUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
+#define N_BUCKETS ARRAY_SIZE(bucket_bounds)
 #define N_METHODS (HTTP_METHOD_COUNT + 1)
 #define N_STATUS  600
 
@@ -33,15 +36,11 @@ static const char *const *route_labels;
 static int n_routes; /* labels + 1 for "unmatched" */
 static struct route_series *routes;
 static atomic_long in_flight;
-static atomic_ulong store_ops[STORE_OP_COUNT][4];
-static atomic_ullong store_ns[STORE_OP_COUNT];
 static time_t started;
 
-static const char *const store_op_names[STORE_OP_COUNT] = {"ping",   "list",   "get",
-                                                           "create", "update", "delete"};
-static const enum store_status store_results[4] = {STORE_OK, STORE_NOT_FOUND, STORE_UNAVAILABLE,
-                                                   STORE_ERROR};
-static const char *const store_result_names[4] = {"ok", "not_found", "unavailable", "error"};
+/* The result label of store calls, indexed by -status (store.h). */
+static const char *const store_result_names[STORE_STATUS_COUNT] = {"ok", "not_found", "unavailable",
+                                                                   "error"};
 
 void metrics_init(const char *const *labels, int n_labels)
 {
@@ -71,14 +70,6 @@ void metrics_request_done(int route, enum http_method method, int status, uint64
         b++;
     atomic_fetch_add_explicit(&r->buckets[method][b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&r->sum_ns[method], duration_ns, memory_order_relaxed);
-}
-
-void metrics_store_op(enum store_op op, enum store_status result, uint64_t duration_ns)
-{
-    for (int i = 0; i < 4; i++)
-        if (store_results[i] == result)
-            atomic_fetch_add_explicit(&store_ops[op][i], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&store_ns[op], duration_ns, memory_order_relaxed);
 }
 
 static const char *route_name(int i)
@@ -147,22 +138,21 @@ static void render_requests(struct buf *out)
 
 static void render_store(struct buf *out, struct store *store)
 {
-    buf_puts(out, "# HELP tca_store_operations_total Store calls by operation and result.\n"
-                  "# TYPE tca_store_operations_total counter\n");
-    for (int op = 0; op < STORE_OP_COUNT; op++)
-        for (int i = 0; i < 4; i++)
-            buf_printf(out, "tca_store_operations_total{op=\"%s\",result=\"%s\"} %lu\n",
-                       store_op_names[op], store_result_names[i],
-                       atomic_load_explicit(&store_ops[op][i], memory_order_relaxed));
-    buf_puts(out, "# HELP tca_store_operation_seconds_total Time spent in store calls.\n"
-                  "# TYPE tca_store_operation_seconds_total counter\n");
-    for (int op = 0; op < STORE_OP_COUNT; op++)
-        buf_printf(out, "tca_store_operation_seconds_total{op=\"%s\"} %.9f\n", store_op_names[op],
-                   (double)atomic_load_explicit(&store_ns[op], memory_order_relaxed) / 1e9);
     if (!store)
         return;
     struct store_stats st;
     store_stats(store, &st);
+    buf_puts(out, "# HELP tca_store_operations_total Store calls by operation and result.\n"
+                  "# TYPE tca_store_operations_total counter\n");
+    for (int op = 0; op < STORE_OP_COUNT; op++)
+        for (int i = 0; i < STORE_STATUS_COUNT; i++)
+            buf_printf(out, "tca_store_operations_total{op=\"%s\",result=\"%s\"} %" PRIu64 "\n",
+                       store_op_names[op], store_result_names[i], st.calls[op][i]);
+    buf_puts(out, "# HELP tca_store_operation_seconds_total Time spent in store calls.\n"
+                  "# TYPE tca_store_operation_seconds_total counter\n");
+    for (int op = 0; op < STORE_OP_COUNT; op++)
+        buf_printf(out, "tca_store_operation_seconds_total{op=\"%s\"} %.9f\n", store_op_names[op],
+                   (double)st.op_ns[op] / 1e9);
     buf_printf(out,
                "# HELP tca_db_pool_connections Database connections by state.\n"
                "# TYPE tca_db_pool_connections gauge\n"

@@ -87,9 +87,16 @@ function announce(message) {
 }
 
 function showBanner(message, retrying) {
+    const focused = document.activeElement;
     ui.bannerMessage.textContent = message;
     ui.bannerRetryNow.hidden = !retrying;
     ui.bannerDismiss.hidden = retrying;
+    /* The button that had the focus may just have been hidden: the other one takes it. */
+    if (focused === ui.bannerRetryNow && !retrying) {
+        ui.bannerDismiss.focus();
+    } else if (focused === ui.bannerDismiss && retrying) {
+        ui.bannerRetryNow.focus();
+    }
     if (!retrying) {
         ui.bannerRetry.textContent = '';
     }
@@ -97,7 +104,13 @@ function showBanner(message, retrying) {
 }
 
 function hideBanner() {
+    /* Hiding the banner would drop the focus of one of its buttons on the page body: it goes
+     * to the new-task field instead, where the user most likely goes on. */
+    const hadFocus = ui.banner.contains(document.activeElement);
     ui.banner.hidden = true;
+    if (hadFocus) {
+        ui.newTitle.focus();
+    }
     ui.bannerMessage.textContent = '';
     ui.bannerRetry.textContent = '';
 }
@@ -266,7 +279,8 @@ function createRow(key) {
         saveEdit(row.key);
     });
     row.cancel.addEventListener('click', () => stopEdit(row.key));
-    row.editInput.addEventListener('keydown', (e) => {
+    /* Esc cancels from anywhere in the editor: its field and its Save and Cancel buttons. */
+    row.editForm.addEventListener('keydown', (e) => {
         if (e.key === 'Escape') {
             e.preventDefault();
             stopEdit(row.key);

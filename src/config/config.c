@@ -12,7 +12,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,8 @@
 #include <unistd.h>
 
 #include "config/toml.h"
+#include "util/array.h"
+#include "util/errbuf.h"
 #include "util/xalloc.h"
 
 #define DEFAULT_PATH    "conf.toml"
@@ -129,7 +130,7 @@ static const struct config_key keys[] = {
 };
 /* clang-format on */
 
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define NKEYS ARRAY_SIZE(keys)
 
 enum source {
     FROM_DEFAULT,
@@ -151,18 +152,6 @@ struct loader {
     const char *password_file; /* VTT_DBPASSWORD_FILE, if it was read */
     struct raw raw[NKEYS];
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static char *quote(char *dst, size_t dstlen, const char *s)
 {
@@ -292,13 +281,14 @@ static int load_file(struct loader *ld, const char *path, bool must_exist, char 
         if (errno == ENOENT && !must_exist)
             return 0;
         if (errno == EFBIG)
-            set_err(err, errlen, "cannot read '%s': larger than %d bytes", qpath, MAX_FILE_BYTES);
+            errbuf_set(err, errlen, "cannot read '%s': larger than %d bytes", qpath,
+                       MAX_FILE_BYTES);
         else
-            set_err(err, errlen, "cannot read '%s': %s", qpath, strerror(errno));
+            errbuf_set(err, errlen, "cannot read '%s': %s", qpath, strerror(errno));
         return -1;
     }
     if (toml_parse(text, len, file_item, ld, &terr) < 0) {
-        set_err(err, errlen, "%s:%d: %s", qpath, terr.line, terr.msg);
+        errbuf_set(err, errlen, "%s:%d: %s", qpath, terr.line, terr.msg);
         free(text);
         return -1;
     }
@@ -330,16 +320,16 @@ int config_read_secret_file(const char *path, char **out, char *err, size_t errl
     quote(qpath, sizeof(qpath), path);
     if (read_file(path, 64 * 1024, &text, &len) < 0) {
         if (errno == EFBIG)
-            set_err(err, errlen, "cannot read VTT_DBPASSWORD_FILE '%s': larger than 65536 bytes",
-                    qpath);
+            errbuf_set(err, errlen, "cannot read VTT_DBPASSWORD_FILE '%s': larger than 65536 bytes",
+                       qpath);
         else
-            set_err(err, errlen, "cannot read VTT_DBPASSWORD_FILE '%s': %s", qpath,
-                    strerror(errno));
+            errbuf_set(err, errlen, "cannot read VTT_DBPASSWORD_FILE '%s': %s", qpath,
+                       strerror(errno));
         return -1;
     }
     if (memchr(text, '\0', len)) {
-        set_err(err, errlen, "invalid DbPassword in VTT_DBPASSWORD_FILE '%s': contains a NUL byte",
-                qpath);
+        errbuf_set(err, errlen,
+                   "invalid DbPassword in VTT_DBPASSWORD_FILE '%s': contains a NUL byte", qpath);
         explicit_bzero(text, len);
         free(text);
         return -1;
@@ -360,7 +350,8 @@ static int load_password_file(struct loader *ld, char *err, size_t errlen)
     if (!path || path[0] == '\0')
         return 0;
     if (direct && direct[0] != '\0') {
-        set_err(err, errlen, "VTT_DBPASSWORD and VTT_DBPASSWORD_FILE are both set; set only one");
+        errbuf_set(err, errlen,
+                   "VTT_DBPASSWORD and VTT_DBPASSWORD_FILE are both set; set only one");
         return -1;
     }
     if (config_read_secret_file(path, &secret, err, errlen) < 0)
@@ -386,18 +377,18 @@ static void value_error(const struct loader *ld, size_t i, const char *why, char
         snprintf(shown, sizeof(shown), " '%s'", quote(qvalue, sizeof(qvalue), text));
     switch (r->from) {
     case FROM_FILE:
-        set_err(err, errlen, "%s:%d: invalid %s%s: %s", quote(qpath, sizeof(qpath), ld->path),
-                r->line, k->name, shown, why);
+        errbuf_set(err, errlen, "%s:%d: invalid %s%s: %s", quote(qpath, sizeof(qpath), ld->path),
+                   r->line, k->name, shown, why);
         break;
     case FROM_ENV:
         env_name(k, env, sizeof(env));
-        set_err(err, errlen, "invalid %s%s in %s: %s", k->name, shown, env, why);
+        errbuf_set(err, errlen, "invalid %s%s in %s: %s", k->name, shown, env, why);
         break;
     case FROM_PASSWORD_FILE:
-        set_err(err, errlen, "invalid %s%s in VTT_DBPASSWORD_FILE: %s", k->name, shown, why);
+        errbuf_set(err, errlen, "invalid %s%s in VTT_DBPASSWORD_FILE: %s", k->name, shown, why);
         break;
     case FROM_DEFAULT:
-        set_err(err, errlen, "invalid %s%s: %s", k->name, shown, why);
+        errbuf_set(err, errlen, "invalid %s%s: %s", k->name, shown, why);
         break;
     }
 }
@@ -435,7 +426,7 @@ static bool parse_bool(const char *text, bool *out)
         {"true", 1}, {"false", 0}, {"1", 1}, {"0", 0}, {"yes", 1}, {"no", 0},
     };
 
-    for (size_t j = 0; j < sizeof(bools) / sizeof(bools[0]); j++) {
+    for (size_t j = 0; j < ARRAY_SIZE(bools); j++) {
         if (strcasecmp(text, bools[j].name) == 0) {
             *out = bools[j].value;
             return true;

@@ -16,22 +16,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "log.h"
+
 enum db_type {
     DB_POSTGRES,
     DB_SQLITE, /* DbType "sqlite", or "boltdb" (the Go original's embedded store) */
-};
-
-enum log_format {
-    LOG_FORMAT_AUTO, /* json unless stderr is a terminal */
-    LOG_FORMAT_JSON,
-    LOG_FORMAT_TEXT,
-};
-
-enum log_level {
-    LOG_DEBUG,
-    LOG_INFO,
-    LOG_WARN,
-    LOG_ERROR,
 };
 
 struct config {
@@ -54,12 +43,13 @@ struct config {
     char *db_sslmode;          /* DbSslMode: libpq sslmode (disable, allow, prefer, require,
                                 verify-ca, verify-full), default "prefer" */
     char *db_sslrootcert;      /* DbSslRootCert: CA bundle for verify-ca/verify-full, default "" */
-    int db_pool_size;          /* DbPoolSize: PostgreSQL connections, default 8, 1..1000 */
+    int db_pool_size;          /* DbPoolSize: PostgreSQL connections, or SQLite readers (at most
+                                  64), default 8, 1..1000 */
     int db_connect_timeout;    /* DbConnectTimeout: seconds, default 5, 1..3600 */
     int db_statement_timeout;  /* DbStatementTimeout: milliseconds, default 5000, 1..3600000 */
     int db_pool_timeout;       /* DbPoolTimeout: ms to wait for a free connection, default 2000,
-                                  0..600000 */
-    int threads;        /* Threads: HTTP worker threads, default 0 = one per CPU (min 2), 0..1024 */
+                                  0..600000 (0: do not wait; SQLite waits 2000 ms then) */
+    int threads;        /* Threads: HTTP worker threads, default 0 = two per CPU (min 4), 0..1024 */
     int max_body_bytes; /* MaxBodyBytes: request body limit, default 16384, 256..67108864 */
     int shutdown_timeout; /* ShutdownTimeout: seconds to drain on SIGTERM, default 20, 0..3600 */
     bool debug_endpoint;  /* DebugEndpoint: serve /debug, default true */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/errbuf.h"
 #include "util/xalloc.h"
 
 struct seen_key {
@@ -42,7 +43,7 @@ static int fail(struct parser *ps, const char *fmt, ...)
 
     ps->err->line = ps->line;
     va_start(ap, fmt);
-    vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
+    errbuf_vset(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
     va_end(ap);
     return -1;
 }

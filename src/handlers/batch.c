@@ -24,11 +24,7 @@ struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_membe
 {
     struct batcher *b = xcalloc(1, sizeof *b);
     pthread_mutex_init(&b->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->slot_free, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&b->slot_free);
     b->max_in_flight = max_in_flight > 0 ? max_in_flight : 1;
     b->max_wait_ms = max_wait_ms;
     b->max_members = max_members;

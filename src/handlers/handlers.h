@@ -1,8 +1,10 @@
 /*
  * handlers.h — the application's routes and the handlers behind them.
  *
- * One file per resource: task.c (the to-do API), health.c, debug.c, metrics.c, assets.c.
- * Each handler answers through http_respond_* (http/request.h).
+ * One file per resource: task.c and task_list.c (the to-do API), health.c, debug.c, metrics.c,
+ * assets.c; routes.c is the route table, batch.c shares round trips between concurrent
+ * requests, respond.c turns store statuses into responses. Each handler answers through
+ * http_respond_* (http/request.h).
  */
 #ifndef HANDLERS_H
 #define HANDLERS_H
@@ -31,8 +33,5 @@ void debug_handler(struct http_request *req);
 void metrics_handler(struct http_request *req);
 /* GET/HEAD of any path no route matches: an embedded asset, or 404. */
 void assets_handler(struct http_request *req);
-
-/* The one place store outcomes become HTTP statuses: 404, 503 or 500 with a JSON error. */
-void respond_store_error(struct http_request *req, enum store_status status);
 
 #endif

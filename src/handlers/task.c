@@ -15,24 +15,9 @@
 #include "app.h"
 #include "handlers/batch.h"
 #include "handlers/handlers.h"
+#include "handlers/respond.h"
 #include "task.h"
 #include "util/xalloc.h"
-
-void respond_store_error(struct http_request *req, enum store_status status)
-{
-    switch (status) {
-    case STORE_NOT_FOUND:
-        http_respond_error(req, HTTP_STATUS_NOT_FOUND, "task not found");
-        return;
-    case STORE_UNAVAILABLE:
-        http_respond_error(req, HTTP_STATUS_SERVICE_UNAVAILABLE, "database unavailable");
-        return;
-    case STORE_OK:
-    case STORE_ERROR:
-        break;
-    }
-    http_respond_error(req, HTTP_STATUS_INTERNAL_SERVER_ERROR, "internal error");
-}
 
 static int write_one(const struct task *task, void *ctx)
 {
@@ -62,10 +47,7 @@ static int body_task(struct http_request *req, enum task_decode_mode mode, struc
 /* 200 with the task written into req->out, or the store's error. */
 static void answer_ok(struct http_request *req, enum store_status st)
 {
-    if (st != STORE_OK)
-        respond_store_error(req, st);
-    else
-        http_respond(req, HTTP_STATUS_OK, HTTP_JSON);
+    respond_store(req, st, HTTP_STATUS_OK, HTTP_JSON);
 }
 
 /* A member of a batch of GETs: the id it asks for, and whether a row for it came back. */
@@ -214,9 +196,5 @@ void task_delete_handler(struct http_request *req)
     int64_t id;
     if (path_id(req, &id) != 0)
         return;
-    enum store_status st = store_task_delete(req->app->store, id);
-    if (st != STORE_OK)
-        respond_store_error(req, st);
-    else
-        http_respond(req, HTTP_STATUS_NO_CONTENT, NULL);
+    respond_store(req, store_task_delete(req->app->store, id), HTTP_STATUS_NO_CONTENT, NULL);
 }

@@ -15,6 +15,7 @@
 #include "app.h"
 #include "handlers/batch.h"
 #include "handlers/handlers.h"
+#include "handlers/respond.h"
 #include "task.h"
 
 struct list_writer {
@@ -42,21 +43,9 @@ static enum store_status render(struct store *store, store_sent_fn sent, void *a
     return st;
 }
 
-static void answer(struct http_request *req, enum store_status st, struct http_body *body)
-{
-    if (st == STORE_OK)
-        http_respond_body(req, HTTP_STATUS_OK, HTTP_JSON, body);
-    else
-        respond_store_error(req, st);
-}
-
 static void serve_unbatched(struct http_request *req)
 {
-    enum store_status st = render(req->app->store, NULL, NULL, &req->out);
-    if (st != STORE_OK)
-        respond_store_error(req, st);
-    else
-        http_respond(req, HTTP_STATUS_OK, HTTP_JSON);
+    respond_store(req, render(req->app->store, NULL, NULL, &req->out), HTTP_STATUS_OK, HTTP_JSON);
 }
 
 void task_list_handler(struct http_request *req)
@@ -77,7 +66,7 @@ void task_list_handler(struct http_request *req)
 
     struct http_body *body = http_body_new(&out);
     for (size_t i = 0; i < batch->n; i++)
-        answer(batch->members[i].req, st, body);
+        respond_store_body(batch->members[i].req, st, body);
     http_body_unref(body);
     batch_release(batch);
 }

@@ -3,6 +3,7 @@
  */
 #include "store/store.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,22 +11,27 @@
 #include <time.h>
 
 #include "config/config.h"
-#include "metrics.h"
 #include "store/store_backend.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
 const char *const store_seed_titles[3] = {"1st Task", "2nd Task", "3rd Task"};
+const char *const store_op_names[STORE_OP_COUNT] = {"ping",   "list",   "get",
+                                                    "create", "update", "delete"};
 
 static const struct store_backend *backend_for(const struct config *cfg)
 {
     return cfg->db_type == DB_POSTGRES ? &store_pg_backend : &store_sqlite_backend;
 }
 
-/* Counts a finished call for /metrics and passes its status through. */
-static enum store_status record(enum store_op op, uint64_t start_ns, enum store_status status)
+/* Counts a finished call (store_stats) and passes its status through. */
+static enum store_status record(struct store *store, enum store_op op, uint64_t start_ns,
+                                enum store_status status)
 {
-    metrics_store_op(op, status, clock_now_ns() - start_ns);
+    int index = -(int)status;
+    if (index >= 0 && index < STORE_STATUS_COUNT)
+        atomic_fetch_add_explicit(&store->calls[op][index], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&store->op_ns[op], clock_now_ns() - start_ns, memory_order_relaxed);
     return status;
 }
 
@@ -55,20 +61,21 @@ const char *store_backend_name(const struct store *store)
 enum store_status store_ping(struct store *store)
 {
     uint64_t t = clock_now_ns();
-    return record(STORE_OP_PING, t, store->backend->ping(store));
+    return record(store, STORE_OP_PING, t, store->backend->ping(store));
 }
 
 enum store_status store_task_list(struct store *store, task_visit_fn visit, void *ctx)
 {
     uint64_t t = clock_now_ns();
-    return record(STORE_OP_LIST, t, store->backend->task_list(store, NULL, NULL, visit, ctx));
+    return record(store, STORE_OP_LIST, t,
+                  store->backend->task_list(store, NULL, NULL, visit, ctx));
 }
 
 enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, void *arg,
                                        task_visit_fn visit, void *ctx)
 {
     uint64_t t = clock_now_ns();
-    return record(STORE_OP_LIST, t, store->backend->task_list(store, sent, arg, visit, ctx));
+    return record(store, STORE_OP_LIST, t, store->backend->task_list(store, sent, arg, visit, ctx));
 }
 
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx)
@@ -76,7 +83,7 @@ enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn 
     if (!id_in_range(id))
         return STORE_NOT_FOUND;
     uint64_t t = clock_now_ns();
-    return record(STORE_OP_GET, t, store->backend->task_get(store, id, visit, ctx));
+    return record(store, STORE_OP_GET, t, store->backend->task_get(store, id, visit, ctx));
 }
 
 /* store_task_get_many for a backend without it: one get per distinct id. */
@@ -114,14 +121,14 @@ enum store_status store_task_get_many(struct store *store, const int64_t *ids, s
                                ? store->backend->task_get_many(store, valid, nvalid, visit, ctx)
                                : get_each(store, valid, nvalid, visit, ctx);
     free(valid);
-    return record(STORE_OP_GET, t, st);
+    return record(store, STORE_OP_GET, t, st);
 }
 
 enum store_status store_task_create(struct store *store, const struct task *in, task_visit_fn visit,
                                     void *ctx)
 {
     uint64_t t = clock_now_ns();
-    return record(STORE_OP_CREATE, t, store->backend->task_create(store, in, visit, ctx));
+    return record(store, STORE_OP_CREATE, t, store->backend->task_create(store, in, visit, ctx));
 }
 
 enum store_status store_task_create_many(struct store *store, const struct task *in, size_t n,
@@ -130,7 +137,8 @@ enum store_status store_task_create_many(struct store *store, const struct task 
     if (n == 0)
         return STORE_OK;
     uint64_t t = clock_now_ns();
-    return record(STORE_OP_CREATE, t, store->backend->task_create_many(store, in, n, visit, ctx));
+    return record(store, STORE_OP_CREATE, t,
+                  store->backend->task_create_many(store, in, n, visit, ctx));
 }
 
 enum store_status store_task_update(struct store *store, int64_t id, const struct task_patch *patch,
@@ -139,7 +147,8 @@ enum store_status store_task_update(struct store *store, int64_t id, const struc
     if (!id_in_range(id))
         return STORE_NOT_FOUND;
     uint64_t t = clock_now_ns();
-    return record(STORE_OP_UPDATE, t, store->backend->task_update(store, id, patch, visit, ctx));
+    return record(store, STORE_OP_UPDATE, t,
+                  store->backend->task_update(store, id, patch, visit, ctx));
 }
 
 enum store_status store_task_delete(struct store *store, int64_t id)
@@ -147,7 +156,7 @@ enum store_status store_task_delete(struct store *store, int64_t id)
     if (!id_in_range(id))
         return STORE_NOT_FOUND;
     uint64_t t = clock_now_ns();
-    return record(STORE_OP_DELETE, t, store->backend->task_delete(store, id));
+    return record(store, STORE_OP_DELETE, t, store->backend->task_delete(store, id));
 }
 
 enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
@@ -175,6 +184,11 @@ enum store_status store_backup(const struct config *cfg, const char *dest, bool 
 void store_stats(struct store *store, struct store_stats *out)
 {
     memset(out, 0, sizeof *out);
+    for (int op = 0; op < STORE_OP_COUNT; op++) {
+        for (int i = 0; i < STORE_STATUS_COUNT; i++)
+            out->calls[op][i] = atomic_load_explicit(&store->calls[op][i], memory_order_relaxed);
+        out->op_ns[op] = atomic_load_explicit(&store->op_ns[op], memory_order_relaxed);
+    }
     if (store->backend->stats)
         store->backend->stats(store, out);
 }

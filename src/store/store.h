@@ -17,6 +17,8 @@
  *
  * Every function returns a store_status. The backend logs the cause of STORE_UNAVAILABLE and
  * STORE_ERROR (log.h) once, where it happens; callers only map the status (to an HTTP status).
+ * The store counts its own calls, by operation and status, and the time they took
+ * (store_stats); /metrics only renders the counts.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -35,6 +37,21 @@ enum store_status {
     STORE_UNAVAILABLE = -2, /* database unreachable, timed out, or no connection free in time */
     STORE_ERROR = -3,       /* anything else (disk full, read-only file, bug) */
 };
+#define STORE_STATUS_COUNT 4 /* statuses 0 .. -3: count index -status */
+
+/* The calls the store counts (store_stats); get_many counts as a get, create_many as a create. */
+enum store_op {
+    STORE_OP_PING,
+    STORE_OP_LIST,
+    STORE_OP_GET,
+    STORE_OP_CREATE,
+    STORE_OP_UPDATE,
+    STORE_OP_DELETE,
+    STORE_OP_COUNT,
+};
+
+/* "ping", "list", "get", "create", "update", "delete". */
+extern const char *const store_op_names[STORE_OP_COUNT];
 
 struct task {
     int64_t id;
@@ -141,14 +158,17 @@ enum store_status store_migrate(const struct config *cfg, FILE *out, char *err, 
 enum store_status store_backup(const struct config *cfg, const char *dest, bool replace, FILE *out,
                                char *err, size_t errlen);
 
-/* Connection pool figures for /metrics (zeros where a backend has no pool). */
+/* What the store has done since it was opened, and its pool now, for /metrics. */
 struct store_stats {
-    int pool_size;
+    uint64_t calls[STORE_OP_COUNT][STORE_STATUS_COUNT]; /* by operation and -status */
+    uint64_t op_ns[STORE_OP_COUNT];                     /* time spent in calls, by operation */
+    int pool_size;   /* the pool: zeros where a backend has none */
     int in_use;      /* taken by a caller (connected or being connected) */
     int unconnected; /* free slots without a connection: never connected yet, or dropped
                         while the database was down or unreachable */
     int waiting;
 };
+/* A snapshot: each counter is read atomically, the set of them not at one instant. */
 void store_stats(struct store *store, struct store_stats *out);
 
 /* A short constant name for a status, for logs: "ok", "not found", ... */

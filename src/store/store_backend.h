@@ -8,6 +8,8 @@
 #ifndef STORE_BACKEND_H
 #define STORE_BACKEND_H
 
+#include <stdatomic.h>
+
 #include "store/store.h"
 
 struct store_backend {
@@ -41,9 +43,12 @@ struct store_backend {
     void (*stats)(struct store *store, struct store_stats *out);
 };
 
-/* The first member of every backend's store. */
+/* The first member of every backend's store; zeroed when the backend allocates it. */
 struct store {
     const struct store_backend *backend;
+    /* store_stats' counters, bumped by store.c as each call returns */
+    atomic_ullong calls[STORE_OP_COUNT][STORE_STATUS_COUNT];
+    atomic_ullong op_ns[STORE_OP_COUNT];
 };
 
 extern const struct store_backend store_pg_backend;

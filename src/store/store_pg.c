@@ -23,7 +23,6 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +31,10 @@
 #include "config/config.h"
 #include "log.h"
 #include "store/store_backend.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/errbuf.h"
 #include "util/xalloc.h"
 
 /* Type oids from PostgreSQL's catalog/pg_type.h; they are fixed. */
@@ -164,17 +165,6 @@ struct pg_store {
 
 /* ---- messages ---- */
 
-/* snprintf for messages, where cutting a long libpq message short is fine. */
-static void msgf(char *dst, size_t dstlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void msgf(char *dst, size_t dstlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, dstlen, fmt, ap);
-    va_end(ap);
-}
-
 /*
  * Copies a libpq message into dst as one line: white space runs (libpq's messages end in a
  * newline and indent their hints) become one space, and the password, should it ever appear,
@@ -203,7 +193,7 @@ static void one_line(char *dst, size_t dstlen, const char *msg, const char *secr
             buf_putc(&b, *p++);
         }
     }
-    msgf(dst, dstlen, "%s", b.len ? b.data : "unknown error");
+    errbuf_set(dst, dstlen, "%s", b.len ? b.data : "unknown error");
     buf_release(&b);
 }
 
@@ -224,8 +214,8 @@ static void connect_message(char *dst, size_t dstlen, const struct pg_target *t,
 {
     char msg[STORE_ERRMSG_MAX];
     one_line(msg, sizeof msg, PQerrorMessage(pg), t->password);
-    msgf(dst, dstlen, "cannot connect to PostgreSQL at %s:%d: %s", *t->host ? t->host : "local",
-         t->port, msg);
+    errbuf_set(dst, dstlen, "cannot connect to PostgreSQL at %s:%d: %s",
+               *t->host ? t->host : "local", t->port, msg);
 }
 
 /* Server notices (e.g. "relation already exists, skipping", or the FATAL an idle connection
@@ -329,18 +319,6 @@ static PGconn *pg_connect(const struct pg_target *t, const struct pg_params *p, 
     }
     PQsetNoticeProcessor(pg, on_notice, NULL);
     return pg;
-}
-
-static bool sslmode_valid(const char *mode)
-{
-    static const char *const modes[] = {"disable", "allow",     "prefer",
-                                        "require", "verify-ca", "verify-full"};
-    if (!mode || !*mode)
-        return true;
-    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
-        if (strcmp(mode, modes[i]) == 0)
-            return true;
-    return false;
 }
 
 /* ---- failures ---- */
@@ -1082,15 +1060,9 @@ static void pg_free(struct store *store)
 static enum store_status pg_open(const struct config *cfg, struct store **out, char *err,
                                  size_t errlen)
 {
-    if (!sslmode_valid(cfg->db_sslmode)) {
-        msgf(err, errlen,
-             "invalid DbSslMode '%s': must be disable, allow, prefer, require, verify-ca or "
-             "verify-full",
-             cfg->db_sslmode);
-        return STORE_ERROR;
-    }
+    /* DbSslMode needs no check here: config.c accepts only libpq's six modes. */
     if (cfg->db_pool_size < 1) {
-        msgf(err, errlen, "invalid DbPoolSize %d: must be at least 1", cfg->db_pool_size);
+        errbuf_set(err, errlen, "invalid DbPoolSize %d: must be at least 1", cfg->db_pool_size);
         return STORE_ERROR;
     }
 
@@ -1105,11 +1077,7 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
     s->ping_deadline_ms =
         s->answer_deadline_ms < PING_DEADLINE_MS ? s->answer_deadline_ms : PING_DEADLINE_MS;
 
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->freed, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&s->freed);
     pthread_mutex_init(&s->lock, NULL);
 
     s->nconns = cfg->db_pool_size;
@@ -1144,7 +1112,7 @@ static enum store_status schema_failed(PGconn *pg, PGresult *res, const struct p
     char msg[STORE_ERRMSG_MAX];
     bool lost = failure_is_lost(pg, res);
     result_message(msg, sizeof msg, pg, res, t->password);
-    msgf(err, errlen, "cannot %s: %s", what, msg);
+    errbuf_set(err, errlen, "cannot %s: %s", what, msg);
     PQclear(res);
     return lost ? STORE_UNAVAILABLE : STORE_ERROR;
 }
@@ -1197,19 +1165,19 @@ static enum store_status recreate_database(const struct pg_target *t, char *err,
     if (!ident) {
         char msg[STORE_ERRMSG_MAX];
         one_line(msg, sizeof msg, PQerrorMessage(pg), t->password);
-        msgf(err, errlen, "cannot quote database name '%s': %s", t->dbname, msg);
+        errbuf_set(err, errlen, "cannot quote database name '%s': %s", t->dbname, msg);
         st = STORE_ERROR;
         goto out;
     }
     buf_printf(&sql, "DROP DATABASE IF EXISTS %s", ident);
-    msgf(what, sizeof what, "drop database '%s'", t->dbname);
+    errbuf_set(what, sizeof what, "drop database '%s'", t->dbname);
     st = schema_exec(pg, t, sql.data, what, err, errlen);
     if (st != STORE_OK)
         goto out;
 
     buf_reset(&sql);
     buf_printf(&sql, "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8'", ident);
-    msgf(what, sizeof what, "create database '%s'", t->dbname);
+    errbuf_set(what, sizeof what, "create database '%s'", t->dbname);
     PGresult *res = PQexec(pg, sql.data);
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && state && strcmp(state, "22023") == 0) {
@@ -1261,7 +1229,7 @@ static enum store_status pg_updatedb(const struct config *cfg, bool skip_create_
 
     fprintf(out, "Seeding table with data\n");
     fflush(out);
-    for (size_t i = 0; i < sizeof store_seed_titles / sizeof store_seed_titles[0]; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(store_seed_titles); i++) {
         const char *values[1] = {store_seed_titles[i]};
         PGresult *res =
             PQexecParams(pg, "INSERT INTO tasks (completed, priority, title) VALUES (false, 0, $1)",

@@ -27,6 +27,7 @@
 #include "config/config.h"
 #include "log.h"
 #include "store/store_backend.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -273,12 +274,8 @@ fail:
 
 static void pool_init(struct conn_pool *p, int n)
 {
-    pthread_condattr_t attr;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->freed, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&p->freed);
     p->conns = xcalloc((size_t)n, sizeof(*p->conns));
     p->busy = xcalloc((size_t)n, sizeof(*p->busy));
     p->n = n;
@@ -381,7 +378,7 @@ static void warn_if_read_only(sqlite3 *db, const char *path)
     struct buf name = BUF_INIT;
     if (sqlite3_db_readonly(db, "main") == 1)
         log_warn("sqlite: '%s' is read-only: changes to tasks will fail", path);
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
         buf_reset(&name);
         buf_printf(&name, "%s%s", path, suffixes[i]);
         if (access(name.data, F_OK) == 0 && access(name.data, W_OK) != 0)
@@ -443,7 +440,9 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
     }
 
     s->base.backend = &store_sqlite_backend;
-    s->path = xstrdup(cfg->db_path && *cfg->db_path ? cfg->db_path : "tasks.db");
+    s->path = xstrdup(cfg->db_path); /* never empty: config.c defaults it to "tasks.db" */
+    /* DbPoolTimeout 0 ("do not wait") would fail every write that meets another at the one
+     * writer connection: the embedded store waits the default instead (docs/config.md). */
     s->pool_timeout_ms = cfg->db_pool_timeout > 0 ? cfg->db_pool_timeout : 2000;
     pool_init(&s->writer, 1);
     pool_init(&s->readers, readers);
@@ -675,18 +674,13 @@ static enum store_status sqlite_task_delete(struct store *store, int64_t id)
 
 /* ---- schema commands ---- */
 
-static const char *config_path(const struct config *cfg)
-{
-    return cfg->db_path && *cfg->db_path ? cfg->db_path : "tasks.db";
-}
-
 /* Removes path and its -wal and -shm files; a missing file is fine. */
 static enum store_status remove_database(const char *path, char *err, size_t errlen)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm"};
     struct buf name = BUF_INIT;
     enum store_status st = STORE_OK;
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]) && st == STORE_OK; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(suffixes) && st == STORE_OK; i++) {
         buf_reset(&name);
         buf_printf(&name, "%s%s", path, suffixes[i]);
         if (unlink(name.data) != 0 && errno != ENOENT) {
@@ -705,7 +699,7 @@ static enum store_status seed(sqlite3 *db, const char *path, char *err, size_t e
     if (sqlite3_prepare_v2(db, "INSERT INTO tasks (completed, priority, title) VALUES (0, 0, ?1)",
                            -1, &st, NULL) != SQLITE_OK)
         goto fail;
-    for (size_t i = 0; i < sizeof(store_seed_titles) / sizeof(store_seed_titles[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(store_seed_titles); i++) {
         sqlite3_bind_text(st, 1, store_seed_titles[i], -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             goto fail;
@@ -724,7 +718,7 @@ fail:
 static enum store_status sqlite_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
                                          char *err, size_t errlen)
 {
-    const char *path = config_path(cfg);
+    const char *path = cfg->db_path;
     struct sqlite_conn c;
     char tmp[256];
     enum store_status st;
@@ -767,7 +761,7 @@ out:
 static enum store_status sqlite_migrate(const struct config *cfg, FILE *out, char *err,
                                         size_t errlen)
 {
-    const char *path = config_path(cfg);
+    const char *path = cfg->db_path;
     struct sqlite_conn c;
     enum store_status st;
 
@@ -904,7 +898,7 @@ out:
 static enum store_status sqlite_backup(const struct config *cfg, const char *dest, bool replace,
                                        FILE *out, char *err, size_t errlen)
 {
-    const char *path = config_path(cfg);
+    const char *path = cfg->db_path;
     struct stat src_st, dest_st;
     struct buf tmp = BUF_INIT;
     struct sqlite_conn src = {0};

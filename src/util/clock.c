@@ -37,3 +37,12 @@ int clock_left_ms(const struct timespec *deadline)
                    (deadline->tv_nsec - now.tv_nsec) / 1000000;
     return ms > 0 ? (int)(ms > INT32_MAX ? INT32_MAX : ms) : 0;
 }
+
+void clock_cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}

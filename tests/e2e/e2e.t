@@ -8,7 +8,7 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "Bail out! /usr/bin/chromium missing: run 'make test' (installs deps/apt-e2e.txt)"
   exit 1
 fi
-if [ ! -d node_modules/playwright-core ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
   echo "# npm ci in tests/e2e" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2 || {
     echo "Bail out! npm ci failed in tests/e2e"

@@ -34,6 +34,7 @@
 #include "http/server.h"
 #include "log.h"
 #include "store/store.h"
+#include "util/array.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 void fuzz_http_stop(void);
@@ -116,7 +117,7 @@ void fuzz_http_stop(void)
     store_free(http_fuzz.app.store);
     config_release(&http_fuzz.cfg);
     const char *files[] = {"tasks.db", "tasks.db-wal", "tasks.db-shm", "conf.toml"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
         snprintf(path, sizeof path, "%s/%s", http_fuzz.dir, files[i]);
         unlink(path);
     }

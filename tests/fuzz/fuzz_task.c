@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "task.h"
+#include "util/array.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -235,7 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const enum task_decode_mode modes[] = {TASK_DECODE_CREATE, TASK_DECODE_REPLACE,
                                                   TASK_DECODE_PATCH};
-    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+    for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
         struct task_input in;
         char err[256] = "";
         int rc = task_decode((const char *)data, size, modes[m], &in, err, sizeof err);

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "tap.h"
+#include "util/array.h"
 #include "util/buf.h"
 
 static const char *const env_vars[] = {
@@ -30,7 +31,7 @@ static char err[CONFIG_ERRMSG_MAX];
 
 static void clear_env(void)
 {
-    for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(env_vars); i++)
         unsetenv(env_vars[i]);
 }
 

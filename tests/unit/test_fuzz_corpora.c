@@ -24,6 +24,7 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_http_input
 #include "../fuzz/fuzz_http.c"
+#include "util/array.h"
 #undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
@@ -77,7 +78,7 @@ int main(void)
 
     if (build && build[0])
         snprintf(root, sizeof root, "%s/../", build);
-    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(targets); i++) {
         char corpus[64], regression[64];
         snprintf(corpus, sizeof corpus, "tests/fuzz/corpus/%s", targets[i].name);
         snprintf(regression, sizeof regression, "tests/fuzz/regression/%s", targets[i].name);

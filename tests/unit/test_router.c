@@ -1,6 +1,7 @@
 /* test_router.c — route matching: literals, {param}, trailing slash, 404 vs 405, Allow. */
 #include "http/router.h"
 #include "tap.h"
+#include "util/array.h"
 
 static void h_list(struct http_request *req)
 {
@@ -20,7 +21,7 @@ static const struct route routes[] = {
     {"/api/task/{id}", "/api/task/{id}/", {[HTTP_GET] = h_get, [HTTP_DELETE] = h_del}},
     {"/", "/", {[HTTP_GET] = h_list}},
 };
-#define N (sizeof routes / sizeof routes[0])
+#define N ARRAY_SIZE(routes)
 
 static enum route_result m(enum http_method method, const char *path, struct route_match *out)
 {

@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "store_test_util.h"
 #include "tap.h"
+#include "util/array.h"
 
 /* What store.h says updatedb seeds. */
 static const char *const seed_titles[3] = {"1st Task", "2nd Task", "3rd Task"};
@@ -159,7 +160,7 @@ static void test_create_and_get(struct store *store)
 
     static const int64_t missing[] = {0,         -1,       INT32_MAX, (int64_t)INT32_MAX + 1,
                                       INT64_MAX, INT64_MIN};
-    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(missing); i++) {
         char name[80];
         rows_reset(&r);
         snprintf(name, sizeof(name), "get id %lld: not found", (long long)missing[i]);
@@ -198,7 +199,7 @@ static void test_create_many(struct store *store)
          .title = "\xe2\x82\xac'); --",
          .title_len = 9},
     };
-    size_t n = sizeof in / sizeof in[0];
+    size_t n = ARRAY_SIZE(in);
     struct rows r = {0};
     is_int(store_task_create_many(store, in, n, collect_visit, &r), STORE_OK, "create many");
     is_int((int)r.n, (int)n, "create many visits each new row once");
@@ -233,7 +234,7 @@ static void test_get_many(struct store *store)
     int64_t a = create(store, "many a", 6, 1, false), b = create(store, "many b", 6, 2, true);
     int64_t ids[] = {b, 0, a, INT64_MAX, b, (int64_t)INT32_MAX, -5, a};
     struct rows r = {0};
-    is_int(store_task_get_many(store, ids, sizeof ids / sizeof ids[0], collect_visit, &r), STORE_OK,
+    is_int(store_task_get_many(store, ids, ARRAY_SIZE(ids), collect_visit, &r), STORE_OK,
            "get many");
     bool found_a = false, found_b = false;
     for (size_t k = 0; k < r.n; k++) {
@@ -273,7 +274,7 @@ static void test_titles_byte_exact(struct store *store)
     };
     struct rows r = {0};
     char name[160];
-    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(titles); i++) {
         size_t len = strlen(titles[i]);
         int64_t id = create(store, titles[i], len, 1, false);
         rows_reset(&r);

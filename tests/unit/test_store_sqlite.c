@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "store_test_util.h"
 #include "tap.h"
+#include "util/array.h"
 
 static char *tmpdir;
 
@@ -297,7 +298,7 @@ int main(void)
 
     test_rmdir(tmpdir); /* the subdirectories first */
     const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids"};
-    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
         char sub[4200];
         snprintf(sub, sizeof(sub), "%s/%s", tmpdir, subdirs[i]);
         test_rmdir(sub);

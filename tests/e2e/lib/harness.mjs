@@ -74,6 +74,8 @@ export async function launchBrowser() {
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
         viewport: { width: 1100, height: 750 },
+        /* The dark scheme unless a scenario emulates another (page.emulateMedia). */
+        colorScheme: 'dark',
     });
     context.setDefaultTimeout(10000);
     return {

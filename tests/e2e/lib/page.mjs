@@ -1,6 +1,11 @@
 /*
  * page.mjs — reading the to-do page the way a user (and a screen reader) sees it.
  */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+    'utf8');
 
 /* The rows in display order, as shown: title text, checkbox state, priority field, task id. */
 export function rows(page) {
@@ -131,5 +136,38 @@ export function focusIndicator(page) {
             outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
             focusVisible: el.matches(':focus-visible'),
         };
+    });
+}
+
+/*
+ * axe-core's violations on the page as it is now, every rule axe runs by default (WCAG A/AA and
+ * best practices): [{ id, impact, help, nodes: [selector, ...] }]. axe is evaluated through the
+ * DevTools protocol, so the page's CSP (no inline script) stays as served.
+ */
+export async function axeViolations(page) {
+    await page.evaluate(AXE_SOURCE);
+    return page.evaluate(async () => {
+        const result = await window.axe.run(document, { resultTypes: ['violations'] });
+        return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+    });
+}
+
+/*
+ * Every visible control a finger or pointer can hit (fields, buttons, links), with its size in
+ * CSS px: [{ name, width, height }].
+ */
+export function targetSizes(page) {
+    return page.evaluate(() => {
+        const out = [];
+        for (const el of document.querySelectorAll('input, button, a[href], select, textarea')) {
+            const r = el.getBoundingClientRect();
+            if (r.width === 0 || r.height === 0 || el.closest('[hidden], .vh, template')) {
+                continue;
+            }
+            out.push({ name: el.getAttribute('aria-label') || el.id || el.className ||
+                el.textContent.trim(), width: r.width, height: r.height });
+        }
+        return out;
     });
 }

@@ -11,9 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { api, eventually, launchBrowser, REPO, tempDir, watchPage } from './harness.mjs';
-import { bannerText, contrastReport, focusIndicator, rows, statusText, titles } from './page.mjs';
+import { axeViolations, bannerText, contrastReport, focusIndicator, rows, statusText, targetSizes,
+    titles } from './page.mjs';
 
 const MIN_CONTRAST = 4.5;
+const MIN_TARGET = 24; /* CSS px, WCAG 2.2 target size (minimum) */
 const XSS = '<img src=x onerror=alert(1)>';
 
 /* Opens the app in a new page, with the watchers on, and waits for the list to load. */
@@ -441,6 +443,139 @@ async function narrowScreen(t, app, browser) {
     assertClean(watch);
 }
 
+async function editorEscape(t, app, browser) {
+    const { page, watch } = await open(browser, app, t);
+    const patches = countRequests(watch, 'PATCH');
+    /* Esc from the field, from Save and from Cancel: the edit is dropped, focus back on Edit. */
+    for (const [where, tabs] of [['the field', 0], ['Save', 1], ['Cancel', 2]]) {
+        await page.getByRole('button', { name: 'Edit “2nd Task”' }).click();
+        const field = page.getByLabel('New title for “2nd Task”');
+        await field.fill(`changed, then Esc on ${where}`);
+        for (let i = 0; i < tabs; i++) {
+            await page.keyboard.press('Tab');
+        }
+        assert.equal(await focusName(page), tabs ? where : await field.getAttribute('id'),
+            `focus on ${where}`);
+        await page.keyboard.press('Escape');
+        assert.ok(await field.isHidden(), `Esc on ${where} closes the editor`);
+        assert.equal(await focusName(page), 'Edit “2nd Task”',
+            `after Esc on ${where}, focus is on the Edit button`);
+    }
+    assert.ok((await titles(page)).includes('2nd Task'), 'the title is unchanged');
+    assert.equal(countRequests(watch, 'PATCH'), patches, 'no request for a cancelled edit');
+    assert.equal((await api(app.url, 'GET', '/api/task/2/')).body.title, '2nd Task');
+    assertClean(watch);
+}
+
+async function retryNowFocus(t, app, browser) {
+    const { page, watch } = await open(browser, app, t);
+    watch.expectNetworkErrors = true;
+    await app.kill('SIGKILL');
+    await page.getByRole('checkbox', { name: '1st Task', exact: true }).click();
+    const retry = page.getByRole('button', { name: 'Retry now' });
+    await retry.waitFor();
+    await retry.focus();
+    const lists = () => watch.seen.requests.filter((r) => /^GET .*\/api\/task\/$/.test(r)).length;
+
+    /* Retry now while the server is still down: the banner stays, and so does the focus. */
+    const before = lists();
+    await page.keyboard.press('Enter');
+    await until(async () => lists() > before, 'Retry now sent a request');
+    await until(async () => /Next try in/.test(await bannerText(page)), 'the next try is planned');
+    assert.equal(await focusName(page), 'banner-retry-now', 'focus stays on Retry now');
+
+    /* Retry now once the server is back: the banner goes, focus goes to the new-task field. */
+    const back = await app.restart();
+    await page.keyboard.press('Enter');
+    await until(async () => (await bannerText(page)) === '', 'banner gone after Retry now');
+    assert.equal(await focusName(page), 'new-title', 'focus in the new-task field, not the body');
+    assert.match(await statusText(page), /Connection restored/);
+    watch.expectNetworkErrors = false;
+    await page.keyboard.type('Typed after recovery');
+    await page.keyboard.press('Enter');
+    await until(async () => (await serverTasks(back)).some((x) => x.title ===
+        'Typed after recovery'), 'typing goes on where the focus went');
+    await back.stop();
+    watch.expectNetworkErrors = true;
+    assert.deepEqual(watch.seen.pageErrors, [], 'no uncaught exception');
+    assert.deepEqual(watch.seen.csp, []);
+}
+
+async function touchTargets(t, app, browser) {
+    const { page, watch } = await open(browser, app, t);
+    await page.setViewportSize({ width: 360, height: 740 });
+    const check = async (what) => {
+        const sizes = await targetSizes(page);
+        assert.ok(sizes.length >= 8, `controls measured (${what}: ${sizes.length})`);
+        const smallest = sizes.reduce((a, b) =>
+            (Math.min(b.width, b.height) < Math.min(a.width, a.height) ? b : a));
+        t.diagnostic(`targets at 360 px, ${what}: ${sizes.length}, smallest "${smallest.name}" ` +
+            `${smallest.width.toFixed(1)} x ${smallest.height.toFixed(1)} px`);
+        const small = sizes.filter((x) => x.width < MIN_TARGET || x.height < MIN_TARGET);
+        assert.deepEqual(small, [], `every control is at least ${MIN_TARGET} x ${MIN_TARGET} px ` +
+            `at 360 px (${what})`);
+    };
+    await check('list');
+    await page.getByRole('button', { name: 'Edit “1st Task”' }).click();
+    await check('editing');
+    await page.keyboard.press('Escape');
+    const prio = page.getByLabel('Priority of “2nd Task”');
+    await prio.fill('99999999999');
+    await prio.press('Enter');
+    await page.locator('#banner').waitFor();
+    await check('banner');
+    assertClean(watch);
+}
+
+/* Shows what the contrast and axe checks must see: a done task, a field error, a banner. */
+async function busyPage(browser, app, t) {
+    assert.equal((await api(app.url, 'PATCH', '/api/task/1/', { complete: true })).status, 200);
+    const opened = await open(browser, app, t);
+    const { page } = opened;
+    await page.getByLabel('New task', { exact: true }).press('Enter');
+    await page.locator('#new-title-error').waitFor();
+    const prio = page.getByLabel('Priority of “2nd Task”');
+    await prio.fill('99999999999');
+    await prio.press('Enter');
+    await page.locator('#banner').waitFor();
+    return opened;
+}
+
+async function colourSchemes(t, app, browser) {
+    const { page, watch } = await busyPage(browser, app, t);
+    const description = await page.locator('meta[name="description"]').getAttribute('content');
+    assert.ok(description && description.length > 20, `a meta description: "${description}"`);
+    const want = { light: 'rgb(245, 246, 248)', dark: 'rgb(18, 20, 23)' };
+    for (const scheme of ['light', 'dark']) {
+        await page.emulateMedia({ colorScheme: scheme });
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        assert.equal(bg, want[scheme], `the ${scheme} scheme when the system prefers it`);
+        await assertContrast(page, t, scheme);
+        await page.getByRole('button', { name: 'Edit “3rd Task”' }).click();
+        await assertContrast(page, t, `${scheme}, editing`);
+        const violations = await axeViolations(page);
+        assert.deepEqual(violations, [], `axe: no violation on / (${scheme}, editing, banner)`);
+        await page.keyboard.press('Escape');
+    }
+    assertClean(watch);
+}
+
+async function axeSwagger(t, app, browser) {
+    const page = await browser.context.newPage();
+    t.after(() => page.close().catch(() => {}));
+    const watch = await watchPage(browser.context, page, app.url);
+    const res = await page.goto(`${app.url}/swagger/`, { timeout: 30000 });
+    assert.equal(res.status(), 200);
+    await page.waitForSelector('.opblock', { timeout: 20000 });
+    const mains = await page.evaluate(() => document.querySelectorAll('main, [role="main"]').length);
+    assert.equal(mains, 1, 'the API page has one main landmark');
+    assert.deepEqual(await axeViolations(page), [], 'axe: no violation on /swagger/');
+    await page.locator('.opblock-summary-control').first().click();
+    await page.locator('.opblock-body').first().waitFor();
+    assert.deepEqual(await axeViolations(page), [], 'axe: none with an operation open either');
+    assertClean(watch);
+}
+
 export function registerScenarios(label, makeApp) {
     let browser;
     test.before(async () => { browser = await launchBrowser(); });
@@ -465,4 +600,9 @@ export function registerScenarios(label, makeApp) {
     scenario('XSS title shown as text', xssTitle);
     scenario('keyboard only', keyboardOnly);
     scenario('320 px wide, long titles, byte limit', narrowScreen);
+    scenario('Esc cancels an edit from its field, Save and Cancel', editorEscape);
+    scenario('Retry now: focus stays, then goes to the new-task field', retryNowFocus);
+    scenario('touch targets at least 24 x 24 px at 360 px', touchTargets);
+    scenario('light and dark schemes: contrast and axe', colourSchemes);
+    scenario('the API page: one main landmark, axe', axeSwagger);
 }
