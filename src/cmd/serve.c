@@ -23,6 +23,7 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "log.h"
+#include "metrics.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -113,6 +114,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     log_start(cfg);
+    metrics_init();
     char err[512];
     /* The certificate is checked first: a TLS mistake is reported before anything listens. */
     struct http_tls *tls;

@@ -31,10 +31,10 @@
 #include "config/config.h"
 #include "http/lingering.h"
 #include "http/router.h"
+#include "http/stats.h"
 #include "http/tls.h"
 #include "http/trace.h"
 #include "log.h"
-#include "metrics.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -215,7 +215,7 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
     req->start_ns = clock_now_ns();
     req->route_index = -1;
     atomic_fetch_add(&server->in_flight, 1);
-    metrics_request_started();
+    http_stats_request_started();
     return req;
 }
 
@@ -268,7 +268,7 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
         log_set_request_id(NULL);
     }
     if (!req->counted) /* no response was queued: the client went away */
-        metrics_request_done(req->route_index, req->method, 0, clock_now_ns() - req->start_ns);
+        http_stats_request_done(req->route_index, req->method, 0, clock_now_ns() - req->start_ns);
     request_free(req);
     atomic_fetch_sub(&server->in_flight, 1);
 }
@@ -327,8 +327,8 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
     enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
     /* Counted when queued, so a client that got its answer also sees it in /metrics. */
-    metrics_request_done(req->route_index, req->method, req->status,
-                         clock_now_ns() - req->start_ns);
+    http_stats_request_done(req->route_index, req->method, req->status,
+                            clock_now_ns() - req->start_ns);
     req->counted = true;
     return rc;
 }
@@ -649,7 +649,7 @@ static void init_metrics(struct http_server *server)
     for (size_t i = 0; i < table->n; i++)
         server->route_labels[i] = table->routes[i].label;
     server->route_labels[table->n] = table->fallback_label ? table->fallback_label : "-";
-    metrics_init(server->route_labels, (int)table->n + 1);
+    http_stats_init(server->route_labels, (int)table->n + 1);
 }
 
 struct http_server *http_server_start(struct app *app, const struct route_table *routes, char *err,
@@ -765,6 +765,7 @@ int http_server_stop(struct http_server *server)
     lingering_free(server->linger);
     pthread_mutex_destroy(&server->conns_lock);
     free(server->route_labels);
+    http_stats_free();
     free(server);
     return left;
 }
