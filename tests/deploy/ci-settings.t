@@ -46,7 +46,7 @@ run DEPLOY_VAR_FILE="$tmp/none.tfvars"; rc=$?
 t "no variables file: refused" $?
 
 /usr/bin/python3 - "$root/.github/workflows/deploy.yml" >"$tmp/out" 2>&1 <<'PY'
-import re, sys, yaml
+import os, re, shlex, sys, yaml
 wf = yaml.safe_load(open(sys.argv[1]))
 problems = []
 if wf["env"].get("DEPLOY_VAR_FILE") != "deploy/terraform/env/production.tfvars":
@@ -54,13 +54,17 @@ if wf["env"].get("DEPLOY_VAR_FILE") != "deploy/terraform/env/production.tfvars":
 for scope in [wf.get("env", {})] + [j.get("env", {}) for j in wf["jobs"].values()]:
     problems += ["sets %s (only the variables file sets variables)" % k for k in scope if k.startswith("TF_VAR_")]
 plans = 0
+tf_dir = wf["env"]["TF_DIR"]
 for name, job in wf["jobs"].items():
     for step in job.get("steps", []):
+        wd = step.get("working-directory", ".").replace("${{ env.TF_DIR }}", tf_dir)
         for line in step.get("run", "").replace("\\\n", " ").splitlines():
             if re.search(r"^\s*terraform (plan|apply) |apply-plan\.sh apply", line):
                 plans += 1
-                if '-var-file="$GITHUB_WORKSPACE/$DEPLOY_VAR_FILE"' not in line:
-                    problems.append("%s: no -var-file of the variables file: %s" % (name, line.strip()))
+                files = [os.path.normpath(os.path.join(wd, a.split("=", 1)[1]))
+                         for a in shlex.split(line) if a.startswith("-var-file=")]
+                if files != [wf["env"]["DEPLOY_VAR_FILE"]]:
+                    problems.append("%s: -var-file is not the variables file (%s): %s" % (name, files, line.strip()))
 if plans < 2:
     problems.append("found %d plan/apply commands" % plans)
 if "retention-days: 30" not in open(sys.argv[1]).read():
