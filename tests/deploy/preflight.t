@@ -99,6 +99,7 @@ domain_name                 = "todo.example.com"
 route53_zone_id             = "Z123"
 github_repository           = "acme/tca"
 create_github_oidc_provider = false
+create_service_linked_roles = false
 EOF2
 backend=$tmp/backend.hcl
 printf 'bucket       = "acme-state"\nkey          = "tca/terraform.tfstate"\nregion       = "eu-west-1"\nencrypt      = true\nuse_lockfile = true\n' >"$backend"
@@ -156,11 +157,20 @@ printf 'dynamodb_table = "tf-locks"\n' >>"$tmp/nolock.hcl"
 run BACKEND_FILE="$tmp/nolock.hcl"; rc=$?
 t "a DynamoDB lock table that exists counts as locking" $rc
 expect "a DynamoDB lock table that does not exist" "state locking" "make deploy-bootstrap" BACKEND_FILE="$tmp/nolock.hcl" FAKE_TABLE=missing
-expect "ECS service-linked role missing" "service-linked role AWSServiceRoleForECS\$" \
+expect "create_service_linked_roles = false and the ECS role missing" "service-linked role AWSServiceRoleForECS \\(create_service_linked_roles = false\\)" \
   "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com" FAKE_SLR_ECS=missing
-expect "ECS service-linked role not readable" "AWSServiceRoleForECS cannot be read" "iam:GetRole" FAKE_SLR_ECS=denied
-expect "Application Auto Scaling service-linked role missing" "AWSServiceRoleForApplicationAutoScaling_ECSService" \
+expect "create_service_linked_roles = false and the autoscaling role missing" "AWSServiceRoleForApplicationAutoScaling_ECSService" \
   "aws iam create-service-linked-role --aws-service-name ecs.application-autoscaling.amazonaws.com" FAKE_SLR_AAS=missing
+expect "a service-linked role not readable" "AWSServiceRoleForECS cannot be read" "iam:GetRole" FAKE_SLR_ECS=denied
+sed 's/create_service_linked_roles = false/create_service_linked_roles = true/' "$vars" >"$tmp/slr.tfvars"
+expect "roles exist, but the stack would create them" "AWSServiceRoleForECS AWSServiceRoleForApplicationAutoScaling_ECSService already exists" \
+  "set create_service_linked_roles = false" VAR_FILE="$tmp/slr.tfvars"
+expect "one role exists, the stack would create both" "AWSServiceRoleForECS already exists" \
+  "aws iam create-service-linked-role --aws-service-name ecs.application-autoscaling.amazonaws.com" \
+  VAR_FILE="$tmp/slr.tfvars" FAKE_SLR_AAS=missing
+run VAR_FILE="$tmp/slr.tfvars" FAKE_SLR_ECS=missing FAKE_SLR_AAS=missing; rc=$?
+[ $rc -eq 0 ] && grep -q 'the stack creates them' "$tmp/out"
+t "neither role exists and the stack creates them: ok" $?
 sed 's/create_github_oidc_provider = false/create_github_oidc_provider = true/' "$vars" >"$tmp/oidc.tfvars"
 expect "OIDC provider exists but the stack would create it" "already has a GitHub OIDC provider" \
   "create_github_oidc_provider = false" VAR_FILE="$tmp/oidc.tfvars"

@@ -8,8 +8,9 @@
 #   AWS          caller identity; the shell's region = aws_region of the variables file
 #   state        backend.hcl names a bucket that exists, versioned, encrypted, all public access
 #                blocked; locking on (use_lockfile, or a DynamoDB table that exists)
-#   IAM          the ECS and Application Auto Scaling service-linked roles; a GitHub OIDC
-#                provider in the account agrees with create_github_oidc_provider
+#   IAM          the ECS and Application Auto Scaling service-linked roles agree with
+#                create_service_linked_roles (missing when the stack creates them, present
+#                when not); a GitHub OIDC provider agrees with create_github_oidc_provider
 #   DNS          with domain_name: the Route 53 zone exists and the public DNS delegates to it
 #                (the NS answer from dig matches the zone's name servers)
 #   GitHub       with github_repository: the environment exists with required reviewers
@@ -62,6 +63,7 @@ certificate=$(tfvar certificate_arn "")
 repo=$(tfvar github_repository "")
 gh_env=$(tfvar github_environment production)
 create_oidc=$(tfvar create_github_oidc_provider true)
+create_slr=$(tfvar create_service_linked_roles true)
 arch=$(tfvar cpu_architecture X86_64)
 platform=linux/amd64
 [ "$arch" = ARM64 ] && platform=linux/arm64
@@ -144,17 +146,35 @@ echo "IAM"
 if [ $aws_ok = 0 ]; then
   skip "service-linked roles and OIDC provider (no AWS identity)"
 else
+  # The stack creates both roles when create_service_linked_roles is true (the default): then
+  # neither may exist yet. With false, both must exist already.
+  present=() absent=()
   for slr in AWSServiceRoleForECS:ecs.amazonaws.com \
     AWSServiceRoleForApplicationAutoScaling_ECSService:ecs.application-autoscaling.amazonaws.com; do
-    role=${slr%%:*} service=${slr#*:}
+    role=${slr%%:*}
     if out=$(aws iam get-role --role-name "$role" --query Role.Arn --output text 2>&1); then
-      ok "service-linked role $role"
+      present+=("$role")
     elif grep -q NoSuchEntity <<<"$out"; then
-      miss "service-linked role $role" "aws iam create-service-linked-role --aws-service-name $service"
+      absent+=("$slr")
     else
-      miss "service-linked role $role cannot be read ($(head -n 1 <<<"$out"))" "run as a principal with iam:GetRole, or: aws iam create-service-linked-role --aws-service-name $service"
+      miss "service-linked role $role cannot be read ($(head -n 1 <<<"$out"))" "run as a principal with iam:GetRole"
     fi
   done
+  if [ "$create_slr" = false ]; then
+    for slr in "${absent[@]}"; do
+      miss "service-linked role ${slr%%:*} (create_service_linked_roles = false)" \
+        "aws iam create-service-linked-role --aws-service-name ${slr#*:}"
+    done
+    [ ${#present[@]} -eq 0 ] || ok "service-linked roles exist: ${present[*]}"
+  elif [ ${#present[@]} -gt 0 ]; then
+    fixes=("set create_service_linked_roles = false in ${VAR_FILE#"$root"/}")
+    for slr in "${absent[@]}"; do
+      fixes+=("aws iam create-service-linked-role --aws-service-name ${slr#*:}")
+    done
+    miss "service-linked role ${present[*]} already exists, but create_service_linked_roles is true (apply would fail: the name has been taken)" "${fixes[@]}"
+  elif [ ${#absent[@]} -eq 2 ]; then
+    ok "service-linked roles: the stack creates them"
+  fi
   if [ -n "$repo" ]; then
     if providers=$(aws iam list-open-id-connect-providers --query 'OpenIDConnectProviderList[].Arn' --output text 2>&1); then
       if grep -q 'oidc-provider/token.actions.githubusercontent.com' <<<"$providers"; then
