@@ -45,6 +45,8 @@ die() {
   exit 1
 }
 say() { echo "image-build: $*"; }
+# SHA-256 of a file through openssl (macOS has no sha256sum).
+sha256() { openssl dgst -sha256 <"$1" | awk '{ print $NF }'; }
 
 usage() {
   echo "usage: $0 local | push REPOSITORY-URI | ecr REPOSITORY-NAME | check REPOSITORY-NAME" >&2
@@ -118,7 +120,7 @@ rds_bundle() {
   rm -rf "$split"
   grep -q 'Amazon RDS' <<<"$subjects" ||
     die "$bundle is not the Amazon RDS CA bundle (no 'Amazon RDS' certificate in it): delete it and run again"
-  RDS_CA_SUM=$(sha256sum "$f" | cut -c1-64)
+  RDS_CA_SUM=$(sha256 "$f")
   say "RDS CA bundle: $count certificates, sha256 $RDS_CA_SUM"
 }
 
@@ -222,7 +224,7 @@ pick_tag "$([ "$MODE" = local ] && echo local || echo push)"
 if [ "$REQUIRE" = 1 ]; then
   rds_bundle
 elif [ -s "$root/$bundle" ]; then
-  RDS_CA_SUM=$(sha256sum "$root/$bundle" | cut -c1-64)
+  RDS_CA_SUM=$(sha256 "$root/$bundle")
 fi
 
 if [ "$MODE" = local ]; then

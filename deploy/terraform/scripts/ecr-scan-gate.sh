@@ -34,24 +34,26 @@ found=$(aws ecr describe-image-scan-findings --repository-name "$repo" --image-i
   --query '[imageScanFindings.findings[?severity==`CRITICAL`].name, imageScanFindings.enhancedFindings[?severity==`CRITICAL`].packageVulnerabilityDetails.vulnerabilityId][]' \
   --output text | tr '\t' '\n' | sed '/^$/d; /^None$/d' | sort -u)
 
-declare -A allowed=()
+# "id review_by" lines of the entries in force (no associative arrays: macOS ships bash 3.2).
+allowed=
 if [ -r "$ALLOWLIST" ]; then
-  while read -r id until _; do
+  while read -r id review_by _; do
     case "$id" in '' | '#'*) continue ;; esac
-    [[ $until =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] ||
+    [[ $review_by =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] ||
       die "$ALLOWLIST: '$id' needs a review-by date (YYYY-MM-DD) after it"
-    if [[ $until < $TODAY ]]; then
-      echo "ecr-scan-gate: allow-list entry $id expired on $until: it no longer counts" >&2
+    if [[ $review_by < $TODAY ]]; then
+      echo "ecr-scan-gate: allow-list entry $id expired on $review_by: it no longer counts" >&2
       continue
     fi
-    allowed[$id]=$until
+    allowed+="$id $review_by"$'\n'
   done <"$ALLOWLIST"
 fi
 
 blocking=()
 for id in $found; do
-  if [ -n "${allowed[$id]:-}" ]; then
-    echo "ecr-scan-gate: critical $id accepted by the allow-list (review by ${allowed[$id]})"
+  review_by=$(awk -v id="$id" '$1 == id { print $2; exit }' <<<"$allowed")
+  if [ -n "$review_by" ]; then
+    echo "ecr-scan-gate: critical $id accepted by the allow-list (review by $review_by)"
   else
     blocking+=("$id")
   fi

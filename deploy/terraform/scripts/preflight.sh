@@ -161,14 +161,14 @@ else
     fi
   done
   if [ "$create_slr" = false ]; then
-    for slr in "${absent[@]}"; do
+    for slr in ${absent[@]+"${absent[@]}"}; do
       miss "service-linked role ${slr%%:*} (create_service_linked_roles = false)" \
         "aws iam create-service-linked-role --aws-service-name ${slr#*:}"
     done
     [ ${#present[@]} -eq 0 ] || ok "service-linked roles exist: ${present[*]}"
   elif [ ${#present[@]} -gt 0 ]; then
     fixes=("set create_service_linked_roles = false in ${VAR_FILE#"$root"/}")
-    for slr in "${absent[@]}"; do
+    for slr in ${absent[@]+"${absent[@]}"}; do
       fixes+=("aws iam create-service-linked-role --aws-service-name ${slr#*:}")
     done
     miss "service-linked role ${present[*]} already exists, but create_service_linked_roles is true (apply would fail: the name has been taken)" "${fixes[@]}"
