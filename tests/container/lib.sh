@@ -97,9 +97,9 @@ build_app_image() {
   "$repo/scripts/podman-base.sh" "$CONTAINER_CACHE" || bail "no base image"
   local log
   log=$(mktemp)
-  if ! podman build --pull=never --network host --format docker \
-    --build-arg GIT_REV="$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
-    -t "$tag" "$repo" >"$log" 2>&1; then
+  # The build every other path uses (make image, CI): platform, labels, RDS CA handling.
+  if ! CONTAINER_ENGINE=podman IMAGE_NAME=${tag%:*} IMAGE_TAG=${tag##*:} \
+    "$repo/scripts/image-build.sh" local >"$log" 2>&1; then
     sed 's/^/# /' "$log" | tail -40
     rm -f "$log"
     return 1
