@@ -9,8 +9,10 @@
 # deps/apt-build.txt, the second holds only the binary and its runtime libraries. The app
 # runs as an unprivileged user, needs no writable root filesystem (only the SQLite file's
 # directory when the embedded store is used), handles SIGTERM itself as PID 1 (stops accepting,
-# drains, exits 0) and checks its own health with `TechChallengeApp healthcheck`, so the image
-# carries no shell tools for that. See docs/container.md.
+# drains, exits 0) and checks its own liveness with `TechChallengeApp healthcheck --live` (the
+# process serves HTTP; the database is the load balancer's readiness check, /healthcheck/), so
+# the image carries no shell tools for that. Releases are built by scripts/image-build.sh
+# (platform, labels, RDS CA bundle). See docs/container.md.
 
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 
@@ -26,9 +28,10 @@ ARG GIT_REV=unknown
 RUN make -j"$(nproc)" BUILD=/build GIT_REV="$GIT_REV" all \
  && strip /build/TechChallengeApp \
  && /build/TechChallengeApp --version
-# The AWS RDS CA bundle, for DbSslMode verify-full. It cannot be fetched at build time here
-# (no network in the build is assumed): CI downloads it to deploy/certs/rds-global-bundle.pem
-# before `docker build`. Build with --build-arg REQUIRE_RDS_CA=1 to fail when it is missing.
+# The AWS RDS CA bundle, for DbSslMode verify-full. The build fetches nothing itself:
+# scripts/image-build.sh (make deploy-image-push, CI) downloads and checks it into
+# deploy/certs/rds-global-bundle.pem and builds with REQUIRE_RDS_CA=1, which fails here when
+# the file is missing or holds no certificate.
 ARG REQUIRE_RDS_CA=0
 RUN mkdir -p /out/certs \
  && if [ -f deploy/certs/rds-global-bundle.pem ]; then \
@@ -59,6 +62,6 @@ USER 10001:10001
 EXPOSE 3000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["/usr/local/bin/TechChallengeApp", "healthcheck"]
+  CMD ["/usr/local/bin/TechChallengeApp", "healthcheck", "--live"]
 ENTRYPOINT ["/usr/local/bin/TechChallengeApp"]
 CMD ["serve"]

@@ -1,8 +1,9 @@
 # Container image, compose and the local cloud replica (docs/container.md).
 #
 #   make image                      build the image techchallengeapp:<git rev> and :latest
-#   make image-tag REGISTRY=r       tag both for a registry (e.g. an ECR repository URI)
-#   make image-push REGISTRY=r      tag and push both
+#   make image-tag REGISTRY=r       tag both for a registry
+#   make image-push REGISTRY=r      build r:<commit SHA> and push it (an existing tag is only
+#                                   reused for the same commit); for ECR: make deploy-image-push
 #   make image-test                 build with podman, run hardened, health, API, SIGTERM -> 0
 #   make compose-test               docker-compose up against podman: db -> migrate -> app
 #   make stack / make stack-down    PostgreSQL + 2 app instances + haproxy on 127.0.0.1:8080
@@ -18,8 +19,10 @@ CONTAINER_ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
 CONTAINER_CACHE ?= /var/tmp/tca-container
 PODMAN_CONF := $(CURDIR)/tests/container/containers.conf
 ENGINE_ENV = $(if $(filter podman,$(CONTAINER_ENGINE)),CONTAINERS_CONF=$(PODMAN_CONF))
-ENGINE_BUILD_FLAGS = $(if $(filter podman,$(CONTAINER_ENGINE)),--pull=never --network host --format docker)
 IMAGE_BUILD_ARGS ?=
+# Every build goes through scripts/image-build.sh, as CI's does (platform, labels, RDS CA).
+IMAGE_BUILD_ENV = $(ENGINE_ENV) CONTAINER_ENGINE=$(CONTAINER_ENGINE) IMAGE_NAME=$(IMAGE_NAME) \
+	IMAGE_BUILD_ARGS='$(IMAGE_BUILD_ARGS)'
 
 .PHONY: image image-base image-tag image-push image-test compose-test stack stack-down
 
@@ -29,19 +32,17 @@ ifeq ($(CONTAINER_ENGINE),podman)
 endif
 
 image: image-base
-	$(ENGINE_ENV) $(CONTAINER_ENGINE) build $(ENGINE_BUILD_FLAGS) --build-arg GIT_REV=$(GIT_REV) \
-		$(IMAGE_BUILD_ARGS) -t $(IMAGE_NAME):$(IMAGE_TAG) -t $(IMAGE_NAME):latest .
-	@$(ENGINE_ENV) $(CONTAINER_ENGINE) image inspect --format \
-		'$(IMAGE_NAME):$(IMAGE_TAG) {{.Size}} bytes' $(IMAGE_NAME):$(IMAGE_TAG)
+	$(IMAGE_BUILD_ENV) IMAGE_TAG=$(IMAGE_TAG) scripts/image-build.sh local
 
 image-tag:
 	@test -n "$(REGISTRY)" || { echo "usage: make image-tag REGISTRY=<registry/repository>" >&2; exit 2; }
 	$(ENGINE_ENV) $(CONTAINER_ENGINE) tag $(IMAGE_NAME):$(IMAGE_TAG) $(REGISTRY):$(IMAGE_TAG)
 	$(ENGINE_ENV) $(CONTAINER_ENGINE) tag $(IMAGE_NAME):$(IMAGE_TAG) $(REGISTRY):latest
 
-image-push: image-tag
-	$(ENGINE_ENV) $(CONTAINER_ENGINE) push $(REGISTRY):$(IMAGE_TAG)
-	$(ENGINE_ENV) $(CONTAINER_ENGINE) push $(REGISTRY):latest
+image-push: image-base
+	@test -n "$(REGISTRY)" || { echo "usage: make image-push REGISTRY=<registry/repository>" >&2; exit 2; }
+	$(IMAGE_BUILD_ENV) $(if $(filter-out file,$(origin IMAGE_TAG)),IMAGE_TAG=$(IMAGE_TAG)) \
+		scripts/image-build.sh push $(REGISTRY)
 
 image-test:
 	$(PROVE) -v tests/container/image.sh

@@ -137,7 +137,8 @@ resource "aws_iam_role_policy" "github_build" {
         Effect = "Allow"
         Action = [
           "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
-          "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload",
+          "ecr:DescribeImageScanFindings", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer",
+          "ecr:InitiateLayerUpload",
           "ecr:PutImage", "ecr:UploadLayerPart",
         ]
         Resource = [aws_ecr_repository.app.arn]

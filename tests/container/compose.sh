@@ -10,6 +10,12 @@ set -uo pipefail
 
 need_packages
 tmp=$(mktemp -d)
+# Compose services find each other by name (`db`) only with a DNS on their network: netavark
+# with aardvark-dns. Podman keeps the backend it first ran with, and CNI without the dnsname
+# plugin resolves nothing ("could not translate host name"), so ask for netavark here (not in
+# containers.conf: on these machines `podman run -p 127.0.0.1:...` publishes only through CNI).
+{ cat "$CONTAINERS_CONF"; printf '\n[network]\nnetwork_backend = "netavark"\n'; } >"$tmp/containers.conf"
+export CONTAINERS_CONF=$tmp/containers.conf
 proj=tcacompose$$
 sock=$tmp/podman.sock
 service_pid=

