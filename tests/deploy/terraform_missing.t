@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # terraform_missing.t — the Terraform tests on a machine without terraform (a fresh Debian 12):
-# tests/deploy/terraform.t is skipped visibly with the install hint, unless
-# TCA_REQUIRE_TERRAFORM=1 (CI), where it fails. Runs terraform.t with every PATH entry that
+# tests/deploy/terraform.t and plan.t are skipped visibly with the install hint, unless
+# TCA_REQUIRE_TERRAFORM=1 (CI), where they fail. Runs them with every PATH entry that
 # holds a terraform removed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,17 +19,19 @@ check() {
   if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
 }
 
-out=$(env -u TCA_REQUIRE_TERRAFORM PATH="$path" bash "$root/tests/deploy/terraform.t" 2>&1)
-rc=$?
-printf '%s\n' "$out" | sed 's/^/# /'
-[ "$rc" = 0 ] && grep -q '^1\.\.0 # SKIP terraform not on PATH: install Terraform' <<<"$out"
-check $? "without terraform: exit 0 with a visible skip plan and the install hint"
+for t in terraform.t plan.t; do
+  out=$(env -u TCA_REQUIRE_TERRAFORM PATH="$path" "$root/tests/deploy/$t" 2>&1)
+  rc=$?
+  printf '%s\n' "$out" | sed 's/^/# /'
+  [ "$rc" = 0 ] && grep -q '^1\.\.0 # SKIP terraform not on PATH: install Terraform' <<<"$out"
+  check $? "$t without terraform: exit 0 with a visible skip plan and the install hint"
 
-out=$(TCA_REQUIRE_TERRAFORM=1 PATH="$path" bash "$root/tests/deploy/terraform.t" 2>&1)
-rc=$?
-printf '%s\n' "$out" | sed 's/^/# /'
-[ "$rc" != 0 ] && grep -q '^not ok 1 - terraform is on PATH' <<<"$out" && ! grep -q SKIP <<<"$out"
-check $? "without terraform and TCA_REQUIRE_TERRAFORM=1: a failure, not a skip"
+  out=$(TCA_REQUIRE_TERRAFORM=1 PATH="$path" "$root/tests/deploy/$t" 2>&1)
+  rc=$?
+  printf '%s\n' "$out" | sed 's/^/# /'
+  [ "$rc" != 0 ] && grep -q '^not ok 1 - terraform is on PATH' <<<"$out" && ! grep -q SKIP <<<"$out"
+  check $? "$t without terraform and TCA_REQUIRE_TERRAFORM=1: a failure, not a skip"
+done
 
 echo "1..$n"
 echo "# terraform_missing.t: $((n - fails)) passed, $fails failed"
