@@ -22,6 +22,7 @@
 #include "config/toml.h"
 #include "util/array.h"
 #include "util/errbuf.h"
+#include "util/file.h"
 #include "util/xalloc.h"
 
 #define DEFAULT_PATH    "conf.toml"
@@ -200,55 +201,6 @@ static void env_name(const struct config_key *k, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-/*
- * Reads a whole regular file (at most max bytes). Returns 0, or -1 with errno set (EISDIR for a
- * directory, EFBIG when it is too large).
- */
-static int read_file(const char *path, size_t max, char **data, size_t *len)
-{
-    struct stat st;
-    char *text = NULL;
-    size_t n = 0;
-    int fd, saved;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    if (fstat(fd, &st) < 0)
-        goto fail;
-    if (S_ISDIR(st.st_mode)) {
-        errno = EISDIR;
-        goto fail;
-    }
-    text = xmalloc(max + 1);
-    for (;;) {
-        ssize_t got = read(fd, text + n, max + 1 - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            goto fail;
-        if (got == 0)
-            break;
-        n += (size_t)got;
-        if (n > max) {
-            errno = EFBIG;
-            goto fail;
-        }
-    }
-    close(fd);
-    text[n] = '\0';
-    *data = text;
-    *len = n;
-    return 0;
-
-fail:
-    saved = errno;
-    free(text);
-    close(fd);
-    errno = saved;
-    return -1;
-}
-
 static int file_item(const struct toml_item *item, void *ctx, char *msg, size_t msglen)
 {
     struct loader *ld = ctx;
@@ -277,7 +229,7 @@ static int load_file(struct loader *ld, const char *path, bool must_exist, char 
     struct toml_error terr;
 
     quote(qpath, sizeof(qpath), path);
-    if (read_file(path, MAX_FILE_BYTES, &text, &len) < 0) {
+    if (file_read_all(path, MAX_FILE_BYTES, &text, &len) < 0) {
         if (errno == ENOENT && !must_exist)
             return 0;
         if (errno == EFBIG)
@@ -318,7 +270,7 @@ int config_read_secret_file(const char *path, char **out, char *err, size_t errl
 
     *out = NULL;
     quote(qpath, sizeof(qpath), path);
-    if (read_file(path, 64 * 1024, &text, &len) < 0) {
+    if (file_read_all(path, 64 * 1024, &text, &len) < 0) {
         if (errno == EFBIG)
             errbuf_set(err, errlen, "cannot read VTT_DBPASSWORD_FILE '%s': larger than 65536 bytes",
                        qpath);

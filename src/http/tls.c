@@ -33,6 +33,7 @@
 
 #include "config/config.h"
 #include "log.h"
+#include "util/file.h"
 #include "util/xalloc.h"
 
 /*
@@ -104,50 +105,17 @@ static void cert_describe(struct tls_cert *c, gnutls_x509_crt_t crt)
     snprintf(c->desc, sizeof c->desc, "subject '%s', SHA-256 %s, expires %s", dn, fp_hex, when);
 }
 
-/* Reads a whole file of at most MAX_PEM_BYTES. Returns 0, or -1 with errno set. */
+/* Reads a whole PEM file of at most MAX_PEM_BYTES. Returns 0, or -1 with errno set. */
 static int read_whole(const char *path, gnutls_datum_t *out)
 {
-    struct stat st;
-    unsigned char *data = NULL;
-    size_t n = 0;
-    int saved;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *data;
+    size_t n;
 
-    if (fd < 0)
+    if (file_read_all(path, MAX_PEM_BYTES, &data, &n) < 0)
         return -1;
-    if (fstat(fd, &st) < 0)
-        goto fail;
-    if (S_ISDIR(st.st_mode)) {
-        errno = EISDIR;
-        goto fail;
-    }
-    data = xmalloc(MAX_PEM_BYTES + 1);
-    for (;;) {
-        ssize_t got = read(fd, data + n, MAX_PEM_BYTES + 1 - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            goto fail;
-        if (got == 0)
-            break;
-        n += (size_t)got;
-        if (n > MAX_PEM_BYTES) {
-            errno = EFBIG;
-            goto fail;
-        }
-    }
-    close(fd);
-    data[n] = '\0';
-    out->data = data;
+    out->data = (unsigned char *)data;
     out->size = (unsigned)n;
     return 0;
-
-fail:
-    saved = errno;
-    free(data);
-    close(fd);
-    errno = saved;
-    return -1;
 }
 
 static int read_pem(const char *key, const char *path, gnutls_datum_t *out, char *err,
