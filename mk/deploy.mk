@@ -31,7 +31,6 @@ DEPLOY_PLATFORM ?= $(if $(filter ARM64,$(shell $(DEPLOY_TFVAR) cpu_architecture 
 DEPLOY_BACKEND ?= $(if $(wildcard $(DEPLOY_TF_DIR)/backend.hcl),backend.hcl)
 DEPLOY_TF_ARGS ?=
 TERRAFORM ?= terraform
-DOCKER ?= docker
 # Images are tagged with the full commit SHA (tags are immutable in ECR).
 DEPLOY_TAG ?= $(shell git rev-parse HEAD 2>/dev/null)
 # -chdir makes relative paths relative to the stack: hand Terraform an absolute one.
@@ -41,7 +40,7 @@ DEPLOY_ENV = $(if $(DEPLOY_REGION),AWS_REGION=$(DEPLOY_REGION) AWS_DEFAULT_REGIO
 	VAR_FILE=$(abspath $(DEPLOY_VAR_FILE)) TERRAFORM=$(TERRAFORM)
 # A tag given on the command line (or environment) is used as is; the default is HEAD's SHA,
 # and the build refuses uncommitted changes.
-DEPLOY_IMAGE_ENV = $(DEPLOY_ENV) CONTAINER_ENGINE=$(DOCKER) PLATFORM=$(DEPLOY_PLATFORM) \
+DEPLOY_IMAGE_ENV = $(DEPLOY_ENV) CONTAINER_ENGINE=$(CONTAINER_ENGINE) PLATFORM=$(DEPLOY_PLATFORM) \
 	$(if $(filter-out file,$(origin DEPLOY_TAG)),IMAGE_TAG=$(DEPLOY_TAG))
 
 .PHONY: deploy-check docs deploy-doctor deploy-bootstrap deploy-init deploy-ecr \
@@ -57,7 +56,7 @@ docs/architecture_aws.png: docs/architecture.dot
 	dot -Tpng -Gdpi=110 -o $@ $<
 
 deploy-doctor:
-	$(DEPLOY_ENV) CONTAINER_ENGINE=$(DOCKER) $(DEPLOY_TF_DIR)/scripts/preflight.sh
+	$(DEPLOY_ENV) CONTAINER_ENGINE=$(CONTAINER_ENGINE) $(DEPLOY_TF_DIR)/scripts/preflight.sh
 
 deploy-bootstrap:
 	$(DEPLOY_ENV) $(if $(STATE_BUCKET),STATE_BUCKET=$(STATE_BUCKET)) $(DEPLOY_TF_DIR)/scripts/bootstrap-state.sh

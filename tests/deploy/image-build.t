@@ -218,7 +218,7 @@ others=$(grep -nE '(docker|podman|CONTAINER_ENGINE\)|DOCKER\)) +build ' Makefile
 t "no image build in the Makefile, mk/*.mk or the workflows outside scripts/image-build.sh ${others:+($others)}" $?
 make -n image CONTAINER_ENGINE=docker 2>/dev/null | grep -q 'scripts/image-build.sh local'
 t "make image builds through scripts/image-build.sh" $?
-make -n deploy-image-push DOCKER=docker 2>/dev/null | grep -q 'scripts/image-build.sh ecr '
+make -n deploy-image-push CONTAINER_ENGINE=docker 2>/dev/null | grep -q 'scripts/image-build.sh ecr '
 t "make deploy-image-push builds through scripts/image-build.sh ecr" $?
 /usr/bin/python3 - .github/workflows/deploy.yml <<'PY'
 import sys, yaml
