@@ -274,6 +274,17 @@ variable "app_environment" {
     condition     = alltrue([for k in keys(var.app_environment) : startswith(k, "VTT_") && length(regexall("(?i)PASS|SECRET|TOKEN", k)) == 0])
     error_message = "app_environment keys must be VTT_* settings and never a password, secret or token."
   }
+
+  validation {
+    # These the stack sets from its own variables (database, port, pool budget, drain time,
+    # backend TLS): overriding one here would silently break what those variables promise.
+    condition = length(setintersection(keys(var.app_environment), [
+      "VTT_DBTYPE", "VTT_DBHOST", "VTT_DBPORT", "VTT_DBNAME", "VTT_DBUSER", "VTT_DBPOOLSIZE",
+      "VTT_DBSSLMODE", "VTT_DBSSLROOTCERT", "VTT_LISTENHOST", "VTT_LISTENPORT",
+      "VTT_SHUTDOWNTIMEOUT", "VTT_TLSSELFSIGNED", "VTT_TLSCERTFILE", "VTT_TLSKEYFILE",
+    ])) == 0
+    error_message = "app_environment cannot set a VTT_* key the stack sets itself (database, listener, DbPoolSize: use db_pool_size, ShutdownTimeout: use shutdown_timeout, TLS: use backend_https)."
+  }
 }
 
 # --- database ------------------------------------------------------------------------------

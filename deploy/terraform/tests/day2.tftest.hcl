@@ -449,3 +449,26 @@ run "image_pulls_off_nat_and_tasks_rebalanced" {
     error_message = "tasks are spread over the AZs again after an AZ outage"
   }
 }
+
+run "app_environment_cannot_override_the_stack" {
+  command = plan
+
+  variables {
+    app_environment = { VTT_LISTENPORT = "8080" }
+  }
+
+  expect_failures = [var.app_environment]
+}
+
+run "app_environment_takes_other_settings" {
+  command = plan
+
+  variables {
+    app_environment = { VTT_LOGLEVEL = "debug" }
+  }
+
+  assert {
+    condition     = length([for e in jsondecode(aws_ecs_task_definition.app.container_definitions)[0].environment : e if e.name == "VTT_LOGLEVEL" && e.value == "debug"]) == 1
+    error_message = "VTT_LOGLEVEL reaches the container"
+  }
+}
