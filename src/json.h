@@ -1,5 +1,5 @@
 /*
- * json.h — writing JSON text into a buf. (Reading JSON is jansson's job; see task.c.)
+ * json.h — writing JSON text into a buf. (Reading JSON is jansson's job; see task_codec.c.)
  *
  * json_put_string writes a JSON string literal for exactly len bytes: quotes, backslashes and
  * control characters are escaped, everything else (UTF-8 included) is copied byte for byte, so

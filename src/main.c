@@ -11,6 +11,7 @@
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "log.h"
+#include "util/array.h"
 
 struct command {
     const char *name;
@@ -36,7 +37,7 @@ static void usage(FILE *out)
     fprintf(out, "TechChallengeApp — the Servian Tech Challenge to-do app.\n\n"
                  "Usage:\n  TechChallengeApp [--config PATH] COMMAND [OPTIONS]\n\n"
                  "Commands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "  %-12s %s\n", "help", "Show this help");
     fprintf(out, "\nOptions:\n"
@@ -49,7 +50,7 @@ static void usage(FILE *out)
 
 static const struct command *find_command(const char *name)
 {
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         if (strcmp(commands[i].name, name) == 0)
             return &commands[i];
     return NULL;

@@ -3,6 +3,7 @@
  * Anything else is an embedded asset (GET/HEAD) or 404.
  */
 #include "handlers/handlers.h"
+#include "util/array.h"
 
 const struct route app_routes[] = {
     {"/api/task",
@@ -20,11 +21,11 @@ const struct route app_routes[] = {
     {"/metrics", "/metrics", {[HTTP_GET] = metrics_handler}},
 };
 
-const size_t app_routes_count = sizeof app_routes / sizeof app_routes[0];
+const size_t app_routes_count = ARRAY_SIZE(app_routes);
 
 const struct route_table app_route_table = {
     app_routes,
-    sizeof app_routes / sizeof app_routes[0],
+    ARRAY_SIZE(app_routes),
     assets_handler,
     "/{asset}",
 };

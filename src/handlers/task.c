@@ -16,7 +16,7 @@
 #include "handlers/batch.h"
 #include "handlers/handlers.h"
 #include "handlers/respond.h"
-#include "task.h"
+#include "task_codec.h"
 #include "util/xalloc.h"
 
 static int write_one(const struct task *task, void *ctx)

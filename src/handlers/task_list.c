@@ -16,7 +16,7 @@
 #include "handlers/batch.h"
 #include "handlers/handlers.h"
 #include "handlers/respond.h"
-#include "task.h"
+#include "task_codec.h"
 
 struct list_writer {
     struct buf *out;

@@ -35,6 +35,7 @@
 #include "http/tls.h"
 #include "http/trace.h"
 #include "log.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -311,7 +312,7 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
         return MHD_NO;
     if (req->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
-    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+    for (size_t i = 0; i < ARRAY_SIZE(security_headers); i++)
         MHD_add_response_header(resp, security_headers[i].name, security_headers[i].value);
     bool has_cache_control = false, has_connection = false;
     for (size_t i = 0; i < req->n_headers; i++) {

@@ -1,5 +1,5 @@
 /*
- * fuzz_task.c — libFuzzer target for the JSON decoding of tasks (task_decode in src/task.c).
+ * fuzz_task.c — libFuzzer target for the JSON decoding of tasks (task_decode in src/task_codec.c).
  *
  * Every input is decoded in the three modes (POST, PUT, PATCH). Besides "does not crash"
  * (ASan, UBSan), it checks task.h's contract: an accepted body has a title of 1..TASK_TITLE_MAX
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "task.h"
+#include "task_codec.h"
 #include "util/array.h"
 #include "util/buf.h"
 

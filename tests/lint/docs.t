@@ -79,7 +79,9 @@ if not ok(not found, "no references to work tracking or files outside the reposi
     for f in found:
         diag(f)
 
-exported = set(re.findall(r"\b((?:tca|process)_[a-z_]+)[{ ]", read("src/metrics.c")))
+exported = set()
+for src in ("src/metrics.c", "src/http/stats.c"):  # the renderer, and the HTTP layer's counters
+    exported |= set(re.findall(r"\b((?:tca|process)_[a-z_]+)[{ ]", read(src)))
 exported |= {m + s for m in exported for s in ("_bucket", "_sum", "_count")}
 named = set()
 for path in ["README.md", "docs/operations.md", "docs/troubleshooting.md", "docs/backup.md",

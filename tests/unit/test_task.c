@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "tap.h"
-#include "task.h"
+#include "task_codec.h"
 
 static int decode(const char *body, enum task_decode_mode mode, struct task_input *in, char *err)
 {

@@ -1,19 +1,20 @@
 /*
- * task.c — see task.h. JSON reading is jansson's: it rejects invalid UTF-8, "\u0000" inside
- * strings (which no database text column can hold), and nesting beyond its depth limit.
+ * task_codec.c — see task_codec.h. JSON reading is jansson's: it rejects invalid UTF-8, "\u0000"
+ * inside strings (which no database text column can hold), and nesting beyond its depth limit.
  *
  * jansson keeps one value per exact key (the last) and iterates keys in the order they were
  * first seen, so it cannot say which of "title" and "Title" came last. After jansson has
  * accepted the whole body, a small scanner walks the members of the top-level object in body
  * order; the value of each member that names a task field is read again by jansson on its own.
  */
-#include "task.h"
+#include "task_codec.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "json.h"
+#include "util/array.h"
 #include "util/xalloc.h"
 
 enum field { FIELD_TITLE, FIELD_PRIORITY, FIELD_COMPLETE, FIELD_COUNT };
@@ -160,7 +161,7 @@ static enum field key_field(struct span key)
         name = json_string_value(decoded);
         len = json_string_length(decoded);
     }
-    for (size_t i = 0; i < sizeof field_keys / sizeof field_keys[0]; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(field_keys); i++) {
         if (len == strlen(field_keys[i].key) && ascii_case_equal(name, field_keys[i].key, len)) {
             f = field_keys[i].field;
             break;

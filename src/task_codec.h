@@ -1,5 +1,5 @@
 /*
- * task.h — tasks as the API sees them: JSON in, JSON out, and the rules a task must follow.
+ * task_codec.h — tasks as the API sees them: JSON in, JSON out, and the rules a task must follow.
  *
  * Decoding follows Go's encoding/json as the original used it: keys match case-insensitively
  * (ASCII: "Title", "TITLE"), and a field given more than once, in any spelling, takes its last
@@ -10,8 +10,8 @@
  * the title's content (1..TASK_TITLE_MAX bytes) and the fields each mode needs are checked on
  * the merged result only. The body must be one JSON object of valid UTF-8. (ADR 0013.)
  */
-#ifndef TASK_H
-#define TASK_H
+#ifndef TASK_CODEC_H
+#define TASK_CODEC_H
 
 #include <stdbool.h>
 #include <stddef.h>
