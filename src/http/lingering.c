@@ -1,4 +1,4 @@
-/* linger.c — see lingering.h. */
+/* lingering.c — see lingering.h. */
 #include "http/lingering.h"
 
 #include <errno.h>
