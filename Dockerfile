@@ -44,7 +44,7 @@ RUN mkdir -p /out/certs \
 FROM ${DEBIAN_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libmicrohttpd12 libjansson4 libsqlite3-0 libpq5 \
-      libgnutls30 \
+      libgnutls30 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log \
  && groupadd --gid 10001 app \
  && useradd --uid 10001 --gid app --no-log-init --no-create-home --home-dir /nonexistent \

@@ -29,8 +29,13 @@ locals {
   }
   db_max_connections = (var.db_max_connections > 0 ? var.db_max_connections
     : lookup(local.db_class_memory_gib, var.db_instance_class, 0) > 0
-    ? min(floor(local.db_class_memory_gib[var.db_instance_class] * 1073741824 / 9531392), 5000)
+    ? min(floor(local.db_class_memory_gib[var.db_instance_class] * 1073741824 * local.db_usable_memory / 9531392), 5000)
   : 0)
+  # RDS's formula divides DBInstanceClassMemory, what is left after the OS and RDS's own
+  # processes, not the class's nominal memory: about 85 connections on a 1 GiB class where the
+  # nominal figure gives 112. Counting three quarters of the nominal memory keeps the check on
+  # the safe side; db_max_connections gives the real value where it is known.
+  db_usable_memory    = 0.75
   db_peak_tasks       = ceil(var.max_tasks * local.deployment_maximum_percent / 100)
   db_peak_connections = (local.db_peak_tasks + 1) * var.db_pool_size
   db_connection_room  = floor(local.db_max_connections * 0.9) - 3

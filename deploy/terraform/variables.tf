@@ -504,7 +504,7 @@ variable "db_pool_size" {
 }
 
 variable "db_max_connections" {
-  description = "max_connections of the database, for the connection budget check. 0 = derived from db_instance_class with RDS's default formula (memory / 9531392, at most 5000); set it for a class the stack does not know or a custom parameter group."
+  description = "max_connections of the database, for the connection budget check. 0 = derived from db_instance_class with RDS's default formula (DBInstanceClassMemory / 9531392, at most 5000), counting three quarters of the class's nominal memory; set it for a class the stack does not know or a custom parameter group."
   type        = number
   default     = 0
 }

@@ -39,6 +39,12 @@ case $cfg in
 esac
 ok $rc "non-root user, exec-form entrypoint, HEALTHCHECK through the binary, port 3000"
 
+# The system CA store: RDS Proxy's certificate is verified against it (deploy/terraform/ecs.tf
+# sets VTT_DBSSLROOTCERT to it when db_proxy_enabled).
+podman run --rm --no-healthcheck --read-only --cap-drop=ALL --entrypoint /usr/bin/test "$tag" \
+  -s /etc/ssl/certs/ca-certificates.crt
+ok $? "the image has the system CA store (/etc/ssl/certs/ca-certificates.crt)"
+
 version=$(podman run --rm --no-healthcheck --read-only --cap-drop=ALL "$tag" --version 2>/dev/null)
 [[ $version == "TechChallengeApp version "* ]]
 ok $? "--version: $version"

@@ -168,8 +168,8 @@ run "alarms_page_and_roll_back" {
   }
   assert {
     condition = (aws_cloudwatch_metric_alarm.db_cpu.metric_name == "CPUUtilization" && aws_cloudwatch_metric_alarm.db_free_storage.metric_name == "FreeStorageSpace"
-    && aws_cloudwatch_metric_alarm.db_connections[0].metric_name == "DatabaseConnections" && aws_cloudwatch_metric_alarm.db_connections[0].threshold == 89)
-    error_message = "RDS CPU, free storage and connections (80 % of 112 for db.t4g.micro) alarms"
+    && aws_cloudwatch_metric_alarm.db_connections[0].metric_name == "DatabaseConnections" && aws_cloudwatch_metric_alarm.db_connections[0].threshold == 67)
+    error_message = "RDS CPU, free storage and connections (80 % of 84 counted for db.t4g.micro) alarms"
   }
   assert {
     condition = alltrue([for a in [aws_cloudwatch_metric_alarm.target_5xx, aws_cloudwatch_metric_alarm.alb_5xx, aws_cloudwatch_metric_alarm.unhealthy_hosts, aws_cloudwatch_metric_alarm.ecs_running_below_desired, aws_cloudwatch_metric_alarm.db_cpu, aws_cloudwatch_metric_alarm.db_free_storage, aws_cloudwatch_metric_alarm.db_connections[0]] :
