@@ -12,25 +12,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from pgcluster import PgCluster  # noqa: E402
 from tap import diag, done, is_, like, ok  # noqa: E402
-from tca import App, run  # noqa: E402
+from tca import App, run, wait_until  # noqa: E402
 
 
 def pool(app):
     return {state: int(app.metric("tca_db_pool_connections", ['state="%s"' % state]))
             for state in ("idle", "in_use", "unconnected")}
-
-
-def wait_until(cond, limit):
-    """Seconds until cond() is true, or None after limit seconds (polled every 50 ms)."""
-    start = time.monotonic()
-    while time.monotonic() - start < limit:
-        try:
-            if cond():
-                return time.monotonic() - start
-        except OSError:
-            pass
-        time.sleep(0.05)
-    return None
 
 
 class Writer(threading.Thread):

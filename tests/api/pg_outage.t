@@ -12,20 +12,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from pgcluster import PgCluster  # noqa: E402
 from tap import diag, done, is_, like, ok  # noqa: E402
-from tca import App  # noqa: E402
+from tca import App, wait_until  # noqa: E402
 
 
 def wait_for(app, want, limit):
     """Seconds until /healthcheck/ answers `want`, or None after limit seconds."""
-    start = time.monotonic()
-    while time.monotonic() - start < limit:
-        try:
-            if app.request("GET", "/healthcheck/", timeout=5)[0] == want:
-                return time.monotonic() - start
-        except OSError:
-            pass
-        time.sleep(0.05)
-    return None
+    return wait_until(lambda: app.request("GET", "/healthcheck/", timeout=5)[0] == want, limit)
 
 
 class Writer(threading.Thread):

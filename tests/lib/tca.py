@@ -31,6 +31,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until(cond, limit):
+    """Seconds until cond() is true, or None after limit seconds (polled every 50 ms; an
+    OSError from cond, such as a refused connection, counts as not yet)."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        try:
+            if cond():
+                return time.monotonic() - start
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return None
+
+
 def run(args, env=None, cwd=None, timeout=30):
     """Runs the binary with args; returns CompletedProcess with text stdout/stderr."""
     full_env = clean_env()
