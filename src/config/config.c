@@ -529,6 +529,12 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     cfg->sources = xcalloc(NKEYS, sizeof(*cfg->sources));
     for (size_t i = 0; i < NKEYS; i++)
         cfg->sources[i] = source_text(&ld, i);
+    if (cfg->db_path_from_db_name) {
+        size_t i = 0;
+        find_key("DbPath", &i);
+        free(cfg->sources[i]);
+        cfg->sources[i] = xstrdup("DbName + \".sqlite\" (DbType boltdb)");
+    }
     if (ld.password_file)
         cfg->db_password_file = xstrdup(ld.password_file);
     rc = 0;

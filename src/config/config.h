@@ -86,7 +86,8 @@ typedef void (*config_visit_fn)(const char *key, const char *value, void *ctx);
 void config_each(const struct config *cfg, config_visit_fn visit, void *ctx);
 
 /* config_each with where each value came from: "default", "conf.toml:LINE" (the file as
- * given), "VTT_<KEY>" or "VTT_DBPASSWORD_FILE". Values are masked as in config_each. For the
+ * given), "VTT_<KEY>", "VTT_DBPASSWORD_FILE", or for a DbPath derived from DbName (boltdb)
+ * `DbName + ".sqlite" (DbType boltdb)`. Values are masked as in config_each. For the
  * `config` command and the start-up log. */
 typedef void (*config_source_fn)(const char *key, const char *value, const char *source, void *ctx);
 void config_each_source(const struct config *cfg, config_source_fn visit, void *ctx);

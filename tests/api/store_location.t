@@ -85,6 +85,11 @@ with tempfile.TemporaryDirectory(prefix="tca-vol-") as vol, \
     is_(fingerprint(db_name), before, "updatedb left the BoltDB file untouched")
     r = run(["migrate"], env=env, cwd=wd1)
     is_((r.returncode, fingerprint(db_name)), (0, before), "migrate too")
+    r = run(["config"], env=env, cwd=wd1)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith('"DbPath"')]
+    ok(r.returncode == 0 and len(line) == 1 and ours in line[0] and
+       line[0].endswith('# DbName + ".sqlite" (DbType boltdb)'),
+       "config says where the derived DbPath came from: %s" % line)
 
     # DbPath set explicitly still wins, even with DbType boltdb.
     explicit = os.path.join(vol, "explicit.db")
