@@ -31,7 +31,8 @@ def main():
     for v in a.variants:
         name, _, kvs = v.partition(":")
         variants.append((name, dict(kv.split("=", 1) for kv in kvs.split(",") if kv)))
-    args = argparse.Namespace(seconds=a.seconds, app_env={}, quick=True)
+    args = argparse.Namespace(seconds=a.seconds, app_env={}, quick=True, db_delay_us=None,
+                              stores=[a.store])
     b = bench.Bench(args)
     res = {}
     try:
