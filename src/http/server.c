@@ -30,6 +30,7 @@
 #include "app.h"
 #include "config/config.h"
 #include "http/lingering.h"
+#include "http/mhd_errors.h"
 #include "http/router.h"
 #include "http/stats.h"
 #include "http/tls.h"
@@ -69,9 +70,10 @@
 struct http_conn {
     int fd;
     uint64_t accepted_ns;
-    atomic_bool used;   /* a request has started on it */
-    atomic_bool busy;   /* a request has started on it and is not complete */
-    atomic_bool linger; /* answered before its request was read in full */
+    atomic_bool used;         /* a request has started on it */
+    atomic_bool busy;         /* a request has started on it and is not complete */
+    atomic_bool linger;       /* answered before its request was read in full */
+    struct http_request *req; /* the request in progress, if any (its thread only) */
     struct http_conn *prev, *next;
 };
 
@@ -201,6 +203,17 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     free(c);
 }
 
+static struct http_request *request_new(struct http_server *server)
+{
+    struct http_request *req = xcalloc(1, sizeof *req);
+    req->app = server->app;
+    req->start_ns = clock_now_ns();
+    req->route_index = -1;
+    atomic_fetch_add(&server->in_flight, 1);
+    http_stats_request_started();
+    return req;
+}
+
 /* libmicrohttpd calls this once per request, before the headers are parsed. */
 static void *on_request_start(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -211,12 +224,9 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
         atomic_store(&c->used, true);
         atomic_store(&c->busy, true);
     }
-    struct http_request *req = xcalloc(1, sizeof *req);
-    req->app = server->app;
-    req->start_ns = clock_now_ns();
-    req->route_index = -1;
-    atomic_fetch_add(&server->in_flight, 1);
-    http_stats_request_started();
+    struct http_request *req = request_new(server);
+    if (c)
+        c->req = req;
     return req;
 }
 
@@ -230,6 +240,45 @@ static void request_free(struct http_request *req)
     free(req);
 }
 
+/* The access log line of a request that got an answer or was begun (its head was read). */
+static void log_request(const struct http_request *req, bool completed)
+{
+    long long us = (long long)((clock_now_ns() - req->start_ns) / 1000);
+    size_t bytes = req->out_static ? req->out_static_len : req->out.len;
+    const char *method = !req->path                        ? "-"
+                         : req->method < HTTP_METHOD_COUNT ? http_method_names[req->method]
+                                                           : "OTHER";
+    struct log_field fields[9] = {
+        {"method", method, 0},
+        {"path", req->path ? req->path : "-", 0},
+        {"route", req->route_label ? req->route_label : "-", 0},
+        {"status", NULL, req->status},
+        {"duration_us", NULL, us},
+        {"bytes", NULL, (long long)bytes},
+        {"completed", NULL, completed},
+    };
+    size_t n = 7;
+    if (req->amzn_trace_id[0])
+        fields[n++] = (struct log_field){"amzn_trace_id", req->amzn_trace_id, 0};
+    if (req->traceparent[0])
+        fields[n++] = (struct log_field){"traceparent", req->traceparent, 0};
+    log_set_request_id(req->request_id);
+    log_fields(LOG_INFO, "request", fields, n);
+    log_set_request_id(NULL);
+}
+
+/* Logs req if there is something to log, counts it if no response was queued (the client went
+ * away), and frees it. */
+static void request_finish(struct http_server *server, struct http_request *req, bool completed)
+{
+    if (req->path || req->counted)
+        log_request(req, completed);
+    if (!req->counted)
+        http_stats_request_done(req->route_index, req->method, 0, clock_now_ns() - req->start_ns);
+    request_free(req);
+    atomic_fetch_sub(&server->in_flight, 1);
+}
+
 static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
                             enum MHD_RequestTerminationCode why)
 {
@@ -238,40 +287,12 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
     struct http_conn *c = conn_of(conn);
     if (c) {
         atomic_store(&c->busy, false);
-        /* The library answered this request itself (its own 4xx) before our handler saw it,
-         * so the client may still be sending. */
-        if (req && !req->conn && why == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-            atomic_store(&c->linger, true);
+        c->req = NULL;
     }
     if (!req)
         return;
     *con_cls = NULL;
-    if (req->path) {
-        long long us = (long long)((clock_now_ns() - req->start_ns) / 1000);
-        size_t bytes = req->out_static ? req->out_static_len : req->out.len;
-        struct log_field fields[9] = {
-            {"method", req->method < HTTP_METHOD_COUNT ? http_method_names[req->method] : "OTHER",
-             0},
-            {"path", req->path, 0},
-            {"route", req->route_label ? req->route_label : "-", 0},
-            {"status", NULL, req->status},
-            {"duration_us", NULL, us},
-            {"bytes", NULL, (long long)bytes},
-            {"completed", NULL, why == MHD_REQUEST_TERMINATED_COMPLETED_OK},
-        };
-        size_t n = 7;
-        if (req->amzn_trace_id[0])
-            fields[n++] = (struct log_field){"amzn_trace_id", req->amzn_trace_id, 0};
-        if (req->traceparent[0])
-            fields[n++] = (struct log_field){"traceparent", req->traceparent, 0};
-        log_set_request_id(req->request_id);
-        log_fields(LOG_INFO, "request", fields, n);
-        log_set_request_id(NULL);
-    }
-    if (!req->counted) /* no response was queued: the client went away */
-        http_stats_request_done(req->route_index, req->method, 0, clock_now_ns() - req->start_ns);
-    request_free(req);
-    atomic_fetch_sub(&server->in_flight, 1);
+    request_finish(server, req, why == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 }
 
 static void free_body(void *data)
@@ -325,7 +346,7 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     if (!has_connection && atomic_load(&server->app->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+    enum MHD_Result rc = mhd_errors_queue(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
     /* Counted when queued, so a client that got its answer also sees it in /metrics. */
     http_stats_request_done(req->route_index, req->method, req->status,
@@ -477,6 +498,50 @@ static enum MHD_Result answer_early(struct http_server *server, struct http_requ
     if (c)
         atomic_store(&c->linger, true);
     return send_response(server, req);
+}
+
+/* What our answer says for each status the library refuses a request with. */
+static const struct {
+    unsigned status;
+    const char *msg;
+} library_errors[] = {
+    {400, "bad request: malformed request line, header or chunk"},
+    {413, "request body too large"},
+    {431, "request line and headers too large"},
+    {505, "HTTP version not supported"},
+};
+
+/*
+ * Called instead of the library queueing one of its own error pages (mhd_errors.h): the same
+ * answer as answer_early gives, a JSON error with every header of a handler's response and
+ * Connection: close, sent, counted and logged as the request's. The library stops reading and
+ * closes after it; the connection lingers. When the request line itself was bad, no request was
+ * started (the library calls no callback of ours for it): one is made here and ends here.
+ */
+static enum MHD_Result answer_library_error(void *cls, struct MHD_Connection *conn, unsigned status)
+{
+    struct http_server *server = cls;
+    struct http_conn *c = conn_of(conn);
+    struct http_request *req = c ? c->req : NULL;
+    bool started = req != NULL;
+    if (!started)
+        req = request_new(server);
+    if (!req->conn) { /* its head was never handed to us: nothing of it is trusted */
+        req->conn = conn;
+        req->method = HTTP_OTHER;
+        request_id_generate(req->request_id);
+    }
+    const char *msg = "bad request";
+    for (size_t i = 0; i < ARRAY_SIZE(library_errors); i++)
+        if (library_errors[i].status == status)
+            msg = library_errors[i].msg;
+    for (size_t i = 0; i < req->n_headers; i++)
+        free(req->headers[i].value);
+    req->n_headers = 0;
+    enum MHD_Result rc = answer_early(server, req, (int)status, msg);
+    if (!started)
+        request_finish(server, req, rc == MHD_YES);
+    return rc;
 }
 
 /* The first call for a request: headers are in, the body is not. */
@@ -671,6 +736,7 @@ struct http_server *http_server_start(struct app *app, const struct route_table 
         goto fail_linger;
     http_tls_prepare_listener(app->tls, server->listen_fd);
     init_metrics(server);
+    mhd_errors_init(answer_library_error, server);
     unsigned threads = worker_threads(cfg);
     /* HTTPS (http/tls.c): MHD_USE_TLS and the certificate callback, or nothing. */
     unsigned tls_flags = http_tls_daemon_flags(app->tls);
@@ -695,6 +761,7 @@ struct http_server *http_server_start(struct app *app, const struct route_table 
     return server;
 
 fail_close:
+    mhd_errors_init(NULL, NULL);
     close(server->listen_fd);
 fail_linger:
     lingering_free(server->linger);
@@ -763,6 +830,7 @@ int http_server_stop(struct http_server *server)
 {
     int left = atomic_load(&server->in_flight);
     MHD_stop_daemon(server->daemon);
+    mhd_errors_init(NULL, NULL);
     lingering_free(server->linger);
     pthread_mutex_destroy(&server->conns_lock);
     free(server->route_labels);

@@ -1,0 +1,46 @@
+/*
+ * mhd_errors.h — the error responses libmicrohttpd makes by itself, replaced by ours.
+ *
+ * libmicrohttpd 0.9.75 answers a request it cannot parse (a bad request line, a bad header
+ * line, HTTP/1.1 without Host, a bad Content-Length or chunk size, an unsupported version, a
+ * head too large for its connection memory) before any callback of ours runs, with a fixed
+ * HTML page. It has no option to change that page. But every such page goes through one
+ * internal function, which calls the library's own exported functions through its PLT:
+ * MHD_create_response_from_buffer, then MHD_queue_response, then MHD_destroy_response. A call
+ * through the PLT binds to the first definition in the process's global scope, and the
+ * executable comes first. So this module defines MHD_queue_response itself; the linker exports
+ * it from the executable because the library defines the same name. The library's error path
+ * then calls our definition, which queues the answer set with mhd_errors_init instead of the
+ * library's page (docs/adr/0027-library-error-pages.md).
+ *
+ * Contract:
+ * - In this program, MHD_queue_response means the interposer. Our own responses go through
+ *   mhd_errors_queue, the library's real function, so every call that reaches the interposer
+ *   comes from inside the library: its error path (or its authentication-failure helpers,
+ *   which this program does not use).
+ * - The answer callback runs on the library's thread for that connection, with the library's
+ *   page still queued nowhere; it must queue exactly one response with mhd_errors_queue and
+ *   return its result. If it returns MHD_NO, the library's page is queued instead.
+ * - If the library binds the call inside itself (built with -Bsymbolic, or a version whose
+ *   error path no longer calls the exported function), the interposer is never reached and the
+ *   library's pages come back. Nothing here can detect that; tests/reliability/badinput.t does,
+ *   by checking the headers of every such answer.
+ */
+#ifndef HTTP_MHD_ERRORS_H
+#define HTTP_MHD_ERRORS_H
+
+#include <microhttpd.h>
+
+typedef enum MHD_Result (*mhd_errors_answer_fn)(void *cls, struct MHD_Connection *conn,
+                                                unsigned status);
+
+/* Routes the library's error pages to answer(cls, conn, status). Call once, before the daemon
+ * starts; answer NULL restores the library's own pages. */
+void mhd_errors_init(mhd_errors_answer_fn answer, void *cls);
+
+/* The library's own MHD_queue_response (looked up with dlsym(RTLD_NEXT) once). Aborts if the
+ * library has none: that would be a broken installation. */
+enum MHD_Result mhd_errors_queue(struct MHD_Connection *conn, unsigned status,
+                                 struct MHD_Response *resp);
+
+#endif
