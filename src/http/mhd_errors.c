@@ -26,11 +26,15 @@ static void find_real_queue(void)
     memcpy(&real_queue, &sym, sizeof real_queue); /* ISO C has no object-to-function cast */
 }
 
-void mhd_errors_init(mhd_errors_answer_fn answer, void *cls)
+bool mhd_errors_init(mhd_errors_answer_fn answer, void *cls)
 {
     pthread_once(&real_queue_once, find_real_queue);
     answer_fn = answer;
     answer_cls = cls;
+    /* What the library's PLT binds to: the first definition in the global scope. */
+    void *first = dlsym(RTLD_DEFAULT, "MHD_queue_response");
+    queue_fn ours = MHD_queue_response;
+    return first && memcmp(&first, &ours, sizeof first) == 0;
 }
 
 enum MHD_Result mhd_errors_queue(struct MHD_Connection *conn, unsigned status,

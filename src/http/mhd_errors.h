@@ -30,13 +30,17 @@
 #define HTTP_MHD_ERRORS_H
 
 #include <microhttpd.h>
+#include <stdbool.h>
 
 typedef enum MHD_Result (*mhd_errors_answer_fn)(void *cls, struct MHD_Connection *conn,
                                                 unsigned status);
 
 /* Routes the library's error pages to answer(cls, conn, status). Call once, before the daemon
- * starts; answer NULL restores the library's own pages. */
-void mhd_errors_init(mhd_errors_answer_fn answer, void *cls);
+ * starts; answer NULL restores the library's own pages. Returns false if the process's
+ * MHD_queue_response is not the interposer (the executable does not export it, e.g. a static
+ * or differently linked build): the library's pages then stay. A true return does not prove
+ * that the library calls it (see above). */
+bool mhd_errors_init(mhd_errors_answer_fn answer, void *cls);
 
 /* The library's own MHD_queue_response (looked up with dlsym(RTLD_NEXT) once). Aborts if the
  * library has none: that would be a broken installation. */

@@ -736,7 +736,9 @@ struct http_server *http_server_start(struct app *app, const struct route_table 
         goto fail_linger;
     http_tls_prepare_listener(app->tls, server->listen_fd);
     init_metrics(server);
-    mhd_errors_init(answer_library_error, server);
+    if (!mhd_errors_init(answer_library_error, server))
+        log_warn("http: libmicrohttpd's own error pages stay: this build does not export "
+                 "MHD_queue_response (docs/adr/0027-library-error-pages.md)");
     unsigned threads = worker_threads(cfg);
     /* HTTPS (http/tls.c): MHD_USE_TLS and the certificate callback, or nothing. */
     unsigned tls_flags = http_tls_daemon_flags(app->tls);

@@ -2,8 +2,8 @@
 """Early errors reach clients that are still sending (lingering close): Python's http.client
 sends a whole 4 MB or 64 MB body without `Expect: 100-continue`, chunked or with
 Content-Length, and reads the 413 (JSON, X-Request-Id, security headers) instead of
-`Connection reset by peer`; the same for our 431 and our 400 on framing, and for the library's
-own 431. The discard is bounded: in bytes, in time without input, and it never holds a worker."""
+`Connection reset by peer`; the same for our 431 and our 400 on framing, and for the requests
+libmicrohttpd's parser refuses (answered by us through src/http/mhd_errors.c). The discard is bounded: in bytes, in time without input, and it never holds a worker."""
 import http.client
 import json
 import os
@@ -95,9 +95,18 @@ with App() as app:
        "Content-Length with Transfer-Encoding and a 4 MB body: our 400 arrives (%r)"
        % reply[:40])
 
-    # --- the library's own 431 (a head larger than its connection memory) arrives too ---
+    # --- what the library's parser refuses arrives too (a head larger than its connection
+    # memory, a bad request line, a bad Content-Length), as our answer ---
     status, headers, body = post(app, b"x" * (4 * MB), headers={"X-Big": "a" * 65536})
-    is_(status, 431, "a 64 KB header and a 4 MB body: the library's 431 arrives, no reset")
+    is_ours(status, headers, body, 431, "a 64 KB header and a 4 MB body (the parser's 431)")
+    for what, head in [
+        ("a bad request line", b"POST /api/task/ HTTP/1.1 x\r\nHost: x\r\n\r\n"),
+        ("Content-Length: -1", b"POST /api/task/ HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"),
+    ]:
+        reply = raw(app, head, 4 * MB)
+        ok(reply.startswith(b"HTTP/1.1 400 ") and b'{"error":' in reply and
+           b"X-Request-Id:" in reply, "%s and a 4 MB body: our 400 arrives (%r)"
+           % (what, reply[:40]))
 
     # --- bounded in bytes: a client that never stops is cut off after LINGER_MAX_BYTES ---
     sent, error = 0, None
