@@ -348,9 +348,11 @@ static enum MHD_Result send_response(struct http_server *server, struct http_req
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = mhd_errors_queue(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
-    /* Counted when queued, so a client that got its answer also sees it in /metrics. */
-    http_stats_request_done(req->route_index, req->method, req->status,
-                            clock_now_ns() - req->start_ns);
+    /* Counted when queued, so a client that got its answer also sees it in /metrics; once,
+     * even if the library's parser replaces an answer (answer_library_error). */
+    if (!req->counted)
+        http_stats_request_done(req->route_index, req->method, req->status,
+                                clock_now_ns() - req->start_ns);
     req->counted = true;
     return rc;
 }

@@ -6,7 +6,8 @@
  * threads; from then on requests are served until the graceful stop below. Limits enforced
  * here, before any handler runs: request line + headers (431), body (MaxBodyBytes: 413), idle
  * connections (closed after a timeout). Every response carries the security headers, an
- * X-Request-Id, and is logged in one line when it completes. A connection answered before its
+ * X-Request-Id, and is logged in one line when it completes; so do the answers to requests the
+ * library's parser refuses before any handler (http/mhd_errors.h). A connection answered before its
  * request was read in full closes with a lingering close (lingering.h).
  */
 #ifndef HTTP_SERVER_H
