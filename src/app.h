@@ -1,19 +1,17 @@
 /*
  * app.h — what every handler may reach: the configuration and the store.
  *
- * Made once by `serve` before the server starts and freed after it stops; read-only in between
- * except for the atomic flags.
+ * Made once by `serve` before the server starts and freed after it stops; read-only in between.
+ * The server hands it to every handler as req->app without looking inside (http/server.h).
  */
 #ifndef APP_H
 #define APP_H
 
-#include <stdatomic.h>
 #include <time.h>
 
 struct config;
 struct store;
 struct batcher;
-struct http_tls;
 
 struct app {
     const struct config *cfg;
@@ -21,9 +19,7 @@ struct app {
     struct batcher *lists;   /* batches of GET /api/task/ (task_list.c), or NULL */
     struct batcher *gets;    /* batches of GET /api/task/{id}/ (task.c), or NULL */
     struct batcher *creates; /* batches of POST /api/task/ (task.c), or NULL */
-    struct http_tls *tls;    /* HTTPS on the listener (http/tls.c), or NULL for plain HTTP */
     time_t started;
-    atomic_bool draining; /* SIGTERM received: health says 503, responses say Connection: close */
 };
 
 #endif

@@ -118,7 +118,9 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     char err[512];
     /* The certificate is checked first: a TLS mistake is reported before anything listens. */
     struct http_tls *tls;
-    if (http_tls_new(cfg, &tls, err, sizeof err) < 0) {
+    struct http_tls_options tls_opts = {cfg->tls_cert_file, cfg->tls_key_file,
+                                        cfg->tls_self_signed};
+    if (http_tls_new(&tls_opts, &tls, err, sizeof err) < 0) {
         log_error("%s", err);
         return 1;
     }
@@ -133,7 +135,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         http_tls_free(tls);
         return 1;
     }
-    struct app app = {.cfg = cfg, .store = store, .tls = tls, .started = time(NULL)};
+    struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
     /* Concurrent GET lists share one query on PostgreSQL, one in flight at a time; SQLite
      * reads are cheaper than the hand-over (ADR 0007); so do GETs of one task. Concurrent
      * POSTs share one INSERT and one commit on both stores (ADR 0010). */
@@ -141,7 +143,16 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     app.lists = pg ? batcher_new(1, cfg->db_pool_timeout, 0) : NULL;
     app.gets = pg ? batcher_new(1, cfg->db_pool_timeout, GET_BATCH_MAX) : NULL;
     app.creates = batcher_new(CREATES_IN_FLIGHT, cfg->db_pool_timeout, CREATE_BATCH_MAX);
-    struct http_server *server = http_server_start(&app, &app_route_table, err, sizeof err);
+    struct http_server_options opts = {
+        .host = cfg->listen_host,
+        .port = cfg->listen_port,
+        .threads = cfg->threads,
+        .max_body = (size_t)cfg->max_body_bytes,
+        .tls = tls,
+        .routes = &app_route_table,
+        .app = &app,
+    };
+    struct http_server *server = http_server_start(&opts, err, sizeof err);
     if (!server) {
         log_error("%s", err);
         batcher_free(app.creates);

@@ -16,7 +16,7 @@ void health_handler(struct http_request *req)
 {
     static const char ok[] = "OK", down[] = "Error: db connection down",
                       draining[] = "Error: shutting down";
-    if (atomic_load(&req->app->draining))
+    if (http_draining(req))
         http_respond_static(req, HTTP_STATUS_SERVICE_UNAVAILABLE, HTTP_TEXT, draining,
                             strlen(draining));
     else if (store_ping(req->app->store) != STORE_OK)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/exchange.h"
 #include "json.h"
 #include "util/xalloc.h"
 
@@ -25,22 +26,78 @@ enum http_method http_method_parse(const char *name)
 
 const char *http_request_header(const struct http_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    return MHD_lookup_connection_value(http_exchange_of_const(req)->conn, MHD_HEADER_KIND, name);
+}
+
+void http_out_release(struct http_out *out)
+{
+    if (out->kind == HTTP_OUT_OWNED)
+        free(out->own.buf);
+    else if (out->kind == HTTP_OUT_SHARED)
+        http_body_unref(out->own.shared);
+    *out = (struct http_out){HTTP_OUT_STATIC, NULL, 0, {NULL}};
+}
+
+void http_headers_release(struct http_exchange *x)
+{
+    for (size_t i = 0; i < x->n_headers; i++)
+        free(x->headers[i].value);
+    x->n_headers = 0;
+}
+
+/* Replaces the response: status, content type and body (whose ownership moves to x). */
+static void respond(struct http_request *req, int status, const char *content_type,
+                    struct http_out out)
+{
+    struct http_exchange *x = http_exchange_of(req);
+    http_out_release(&x->out);
+    x->out = out;
+    x->status = status;
+    x->content_type = content_type;
 }
 
 void http_respond(struct http_request *req, int status, const char *content_type)
 {
-    req->status = status;
-    req->content_type = content_type;
+    size_t len;
+    char *data = buf_detach(&req->out, &len);
+    respond(req, status, content_type, (struct http_out){HTTP_OUT_OWNED, data, len, {data}});
 }
 
 void http_respond_static(struct http_request *req, int status, const char *content_type,
                          const void *data, size_t len)
 {
-    req->status = status;
-    req->content_type = content_type;
-    req->out_static = data;
-    req->out_static_len = len;
+    respond(req, status, content_type, (struct http_out){HTTP_OUT_STATIC, data, len, {NULL}});
+}
+
+void http_respond_body(struct http_request *req, int status, const char *content_type,
+                       struct http_body *body)
+{
+    http_body_ref(body);
+    respond(req, status, content_type,
+            (struct http_out){HTTP_OUT_SHARED, body->data, body->len, {.shared = body}});
+}
+
+void http_respond_error(struct http_request *req, int status, const char *msg)
+{
+    buf_reset(&req->out);
+    json_put_error(&req->out, msg);
+    http_respond(req, status, HTTP_JSON);
+}
+
+void http_add_header(struct http_request *req, const char *name, const char *value)
+{
+    struct http_exchange *x = http_exchange_of(req);
+    assert(x->n_headers < HTTP_MAX_EXTRA_HEADERS);
+    if (x->n_headers == HTTP_MAX_EXTRA_HEADERS)
+        return;
+    x->headers[x->n_headers].name = name;
+    x->headers[x->n_headers].value = xstrdup(value);
+    x->n_headers++;
+}
+
+bool http_draining(const struct http_request *req)
+{
+    return atomic_load(http_exchange_of_const(req)->draining);
 }
 
 struct http_body *http_body_new(struct buf *b)
@@ -64,44 +121,14 @@ void http_body_unref(struct http_body *body)
     }
 }
 
-void http_respond_body(struct http_request *req, int status, const char *content_type,
-                       struct http_body *body)
-{
-    http_body_ref(body);
-    http_body_unref(req->out_body);
-    req->out_body = body;
-    req->out_static = NULL;
-    req->status = status;
-    req->content_type = content_type;
-}
-
 void http_suspend(struct http_request *req)
 {
-    req->suspended = true;
-    MHD_suspend_connection(req->conn);
+    struct http_exchange *x = http_exchange_of(req);
+    x->suspended = true;
+    MHD_suspend_connection(x->conn);
 }
 
 void http_resume(struct http_request *req)
 {
-    MHD_resume_connection(req->conn);
-}
-
-void http_respond_error(struct http_request *req, int status, const char *msg)
-{
-    buf_reset(&req->out);
-    req->out_static = NULL;
-    http_body_unref(req->out_body);
-    req->out_body = NULL;
-    json_put_error(&req->out, msg);
-    http_respond(req, status, HTTP_JSON);
-}
-
-void http_add_header(struct http_request *req, const char *name, const char *value)
-{
-    assert(req->n_headers < HTTP_MAX_EXTRA_HEADERS);
-    if (req->n_headers == HTTP_MAX_EXTRA_HEADERS)
-        return;
-    req->headers[req->n_headers].name = name;
-    req->headers[req->n_headers].value = xstrdup(value);
-    req->n_headers++;
+    MHD_resume_connection(http_exchange_of(req)->conn);
 }

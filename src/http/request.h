@@ -3,8 +3,10 @@
  *
  * The server (server.c) fills the request, calls one handler, then sends what the handler set
  * with the http_respond_* functions. A request owns its memory: the body, the response body and
- * the extra headers are freed when the response has been sent. Handlers never see the HTTP
- * library.
+ * the extra headers are freed when the response has been sent. A response body is one of three
+ * kinds (http/exchange.h): bytes the request owns (http_respond, http_respond_error), bytes that
+ * outlive it (http_respond_static), or a shared body (http_respond_body). Handlers never see
+ * the HTTP library, nor what only the server uses.
  */
 #ifndef HTTP_REQUEST_H
 #define HTTP_REQUEST_H
@@ -12,12 +14,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "util/buf.h"
 
 struct app;
-struct MHD_Connection;
 
 enum http_method {
     HTTP_GET,
@@ -47,8 +47,6 @@ enum http_status {
     HTTP_STATUS_SERVICE_UNAVAILABLE = 503,
 };
 
-#define HTTP_MAX_EXTRA_HEADERS 6
-
 /* A response body shared by several requests (one rendering of a list sent to every request of
  * a batch): reference-counted, freed with the last response that carries it. */
 struct http_body {
@@ -62,45 +60,35 @@ struct http_body *http_body_new(struct buf *b);
 void http_body_ref(struct http_body *body);
 void http_body_unref(struct http_body *body);
 
-struct http_header {
-    const char *name;
-    char *value; /* owned */
-};
-
+/*
+ * What a handler sees of a request. The server holds more (http/exchange.h: the connection, the
+ * response being built, what the access log and metrics need); handlers reach that only through
+ * the functions below.
+ */
 struct http_request {
     /* Set by the server before the handler runs. */
-    struct app *app;
-    struct MHD_Connection *conn;
+    struct app *app; /* the context its caller gave the server (http_server_options); http/
+                      * never looks inside */
     enum http_method method;
     const char *path;  /* as received, percent-decoded */
     const char *param; /* the {id} segment of the matched route, if any */
     size_t param_len;
-    int route_index;         /* into the server's route table, for metrics (metrics.h) */
-    const char *route_label; /* "/api/task/{id}/", for logs and metrics */
-    struct buf body;         /* the request body */
-    size_t discarded;        /* body bytes past the limit, read and dropped */
-    bool counted;            /* reported to metrics */
-    char request_id[65];
-    char amzn_trace_id[257]; /* X-Amzn-Trace-Id if valid (http/trace.h), else "" */
-    char traceparent[56];    /* W3C traceparent if valid, else "" */
-    uint64_t start_ns;
+    struct buf body; /* the request body */
 
-    /* Set by the handler through http_respond_*. */
-    int status;
-    const char *content_type;
-    struct buf out;         /* response body, unless out_static is set */
-    const void *out_static; /* a body that outlives the request (embedded assets) */
-    size_t out_static_len;
-    struct http_body *out_body; /* a shared body (one reference held), else NULL */
-    bool suspended;             /* answered later by another thread (http_suspend) */
-    struct http_header headers[HTTP_MAX_EXTRA_HEADERS];
-    size_t n_headers;
+    /* Where a handler writes a response body before http_respond takes it. */
+    struct buf out;
 };
 
 /* The value of a request header (case-insensitive name), or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
 
-/* Responds with req->out as the body (the handler wrote into it). */
+/*
+ * Each http_respond_* sets the status, the content type (NULL: none) and the body, replacing
+ * whatever an earlier call set: the last call wins, and the body it replaces is freed.
+ */
+
+/* Responds with what req->out holds now (the handler wrote into it): the response takes those
+ * bytes and req->out is left empty, so write the body first and respond last. */
 void http_respond(struct http_request *req, int status, const char *content_type);
 /* Responds with a body that stays valid for the life of the process. */
 void http_respond_static(struct http_request *req, int status, const char *content_type,
@@ -108,10 +96,13 @@ void http_respond_static(struct http_request *req, int status, const char *conte
 /* Responds with a shared body; takes a reference of its own. */
 void http_respond_body(struct http_request *req, int status, const char *content_type,
                        struct http_body *body);
-/* Responds {"error": msg} as application/json. */
+/* Responds {"error": msg} as application/json (req->out is emptied first). */
 void http_respond_error(struct http_request *req, int status, const char *msg);
-/* Adds a response header (value copied). */
+/* Adds a response header (value copied). At most 6 per response. */
 void http_add_header(struct http_request *req, const char *name, const char *value);
+
+/* True once the server has begun a graceful stop (http_server_quiesce): readiness says 503. */
+bool http_draining(const struct http_request *req);
 
 /*
  * Suspends a request whose answer another thread will give: the handler returns without

@@ -27,8 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "config/config.h"
+#include "http/exchange.h"
 #include "http/lingering.h"
 #include "http/mhd_errors.h"
 #include "http/router.h"
@@ -70,20 +69,21 @@
 struct http_conn {
     int fd;
     uint64_t accepted_ns;
-    atomic_bool used;         /* a request has started on it */
-    atomic_bool busy;         /* a request has started on it and is not complete */
-    atomic_bool linger;       /* answered before its request was read in full */
-    struct http_request *req; /* the request in progress, if any (its thread only) */
+    atomic_bool used;        /* a request has started on it */
+    atomic_bool busy;        /* a request has started on it and is not complete */
+    atomic_bool linger;      /* answered before its request was read in full */
+    struct http_exchange *x; /* the request in progress, if any (its thread only) */
     struct http_conn *prev, *next;
 };
 
 struct http_server {
     struct MHD_Daemon *daemon;
-    struct app *app;
+    struct app *app; /* handed to handlers, never looked into */
     const struct route_table *routes;
     int listen_fd;
     int port;
     size_t max_body;
+    atomic_bool draining; /* from http_server_quiesce on */
     atomic_int in_flight;
     const char **route_labels;
     struct lingering *linger;
@@ -203,15 +203,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     free(c);
 }
 
-static struct http_request *request_new(struct http_server *server)
+static struct http_exchange *request_new(struct http_server *server)
 {
-    struct http_request *req = xcalloc(1, sizeof *req);
-    req->app = server->app;
-    req->start_ns = clock_now_ns();
-    req->route_index = -1;
+    struct http_exchange *x = xcalloc(1, sizeof *x);
+    x->req.app = server->app;
+    x->draining = &server->draining;
+    x->start_ns = clock_now_ns();
+    x->route_index = -1;
     atomic_fetch_add(&server->in_flight, 1);
     http_stats_request_started();
-    return req;
+    return x;
 }
 
 /* libmicrohttpd calls this once per request, before the headers are parsed. */
@@ -224,58 +225,57 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
         atomic_store(&c->used, true);
         atomic_store(&c->busy, true);
     }
-    struct http_request *req = request_new(server);
+    struct http_exchange *x = request_new(server);
     if (c)
-        c->req = req;
-    return req;
+        c->x = x;
+    return x;
 }
 
-static void request_free(struct http_request *req)
+static void request_free(struct http_exchange *x)
 {
-    buf_release(&req->body);
-    buf_release(&req->out);
-    http_body_unref(req->out_body);
-    for (size_t i = 0; i < req->n_headers; i++)
-        free(req->headers[i].value);
-    free(req);
+    buf_release(&x->req.body);
+    buf_release(&x->req.out);
+    http_out_release(&x->out);
+    http_headers_release(x);
+    free(x);
 }
 
 /* The access log line of a request that got an answer or was begun (its head was read). */
-static void log_request(const struct http_request *req, bool completed)
+static void log_request(const struct http_exchange *x, bool completed)
 {
-    long long us = (long long)((clock_now_ns() - req->start_ns) / 1000);
-    size_t bytes = req->out_static ? req->out_static_len : req->out.len;
+    const struct http_request *req = &x->req;
+    long long us = (long long)((clock_now_ns() - x->start_ns) / 1000);
     const char *method = !req->path                        ? "-"
                          : req->method < HTTP_METHOD_COUNT ? http_method_names[req->method]
                                                            : "OTHER";
     struct log_field fields[9] = {
         {"method", method, 0},
         {"path", req->path ? req->path : "-", 0},
-        {"route", req->route_label ? req->route_label : "-", 0},
-        {"status", NULL, req->status},
+        {"route", x->route_label ? x->route_label : "-", 0},
+        {"status", NULL, x->status},
         {"duration_us", NULL, us},
-        {"bytes", NULL, (long long)bytes},
+        {"bytes", NULL, (long long)x->bytes_sent},
         {"completed", NULL, completed},
     };
     size_t n = 7;
-    if (req->amzn_trace_id[0])
-        fields[n++] = (struct log_field){"amzn_trace_id", req->amzn_trace_id, 0};
-    if (req->traceparent[0])
-        fields[n++] = (struct log_field){"traceparent", req->traceparent, 0};
-    log_set_request_id(req->request_id);
+    if (x->amzn_trace_id[0])
+        fields[n++] = (struct log_field){"amzn_trace_id", x->amzn_trace_id, 0};
+    if (x->traceparent[0])
+        fields[n++] = (struct log_field){"traceparent", x->traceparent, 0};
+    log_set_request_id(x->request_id);
     log_fields(LOG_INFO, "request", fields, n);
     log_set_request_id(NULL);
 }
 
 /* Logs req if there is something to log, counts it if no response was queued (the client went
  * away), and frees it. */
-static void request_finish(struct http_server *server, struct http_request *req, bool completed)
+static void request_finish(struct http_server *server, struct http_exchange *x, bool completed)
 {
-    if (req->path || req->counted)
-        log_request(req, completed);
-    if (!req->counted)
-        http_stats_request_done(req->route_index, req->method, 0, clock_now_ns() - req->start_ns);
-    request_free(req);
+    if (x->req.path || x->counted)
+        log_request(x, completed);
+    if (!x->counted)
+        http_stats_request_done(x->route_index, x->req.method, 0, clock_now_ns() - x->start_ns);
+    request_free(x);
     atomic_fetch_sub(&server->in_flight, 1);
 }
 
@@ -283,88 +283,93 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
                             enum MHD_RequestTerminationCode why)
 {
     struct http_server *server = cls;
-    struct http_request *req = *con_cls;
+    struct http_exchange *x = *con_cls;
     struct http_conn *c = conn_of(conn);
     if (c) {
         atomic_store(&c->busy, false);
-        c->req = NULL;
+        c->x = NULL;
     }
-    if (!req)
+    if (!x)
         return;
     *con_cls = NULL;
-    request_finish(server, req, why == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    request_finish(server, x, why == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 }
 
-static void free_body(void *data)
+static void free_owned(void *data)
 {
     free(data);
 }
 
-static void unref_body(void *body)
+static void unref_shared(void *body)
 {
     http_body_unref(body);
 }
 
-static enum MHD_Result send_response(struct http_server *server, struct http_request *req)
+/* A library response carrying x's body, which it frees once sent; x's body is left empty. */
+static struct MHD_Response *response_new(struct http_exchange *x)
 {
-    struct MHD_Response *resp;
-    if (req->out_body) {
-        struct http_body *body = req->out_body;
-        http_body_ref(body); /* the response's own reference */
-        resp = MHD_create_response_from_buffer_with_free_callback_cls(body->len, body->data,
-                                                                      unref_body, body);
-        if (!resp)
-            http_body_unref(body);
-        req->out_static_len = body->len; /* for the access log */
-        req->out_static = "";
-    } else if (req->out_static)
-        resp = MHD_create_response_from_buffer(req->out_static_len, (void *)req->out_static,
-                                               MHD_RESPMEM_PERSISTENT);
-    else {
-        size_t len;
-        char *body = buf_detach(&req->out, &len);
-        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_body);
-        if (!resp)
-            free(body);
-        req->out_static_len = len; /* for the access log */
-        req->out_static = "";
+    struct http_out *out = &x->out;
+    struct MHD_Response *resp = NULL;
+    switch (out->kind) {
+    case HTTP_OUT_STATIC:
+        resp = MHD_create_response_from_buffer(out->len, (void *)out->data, MHD_RESPMEM_PERSISTENT);
+        break;
+    case HTTP_OUT_OWNED:
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(out->len, out->own.buf,
+                                                                      free_owned, out->own.buf);
+        break;
+    case HTTP_OUT_SHARED:
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            out->len, out->own.shared->data, unref_shared, out->own.shared);
+        break;
     }
     if (!resp)
+        return NULL; /* the body stays x's, freed with it */
+    x->bytes_sent = out->len;
+    *out = (struct http_out){HTTP_OUT_STATIC, NULL, 0, {NULL}};
+    return resp;
+}
+
+static enum MHD_Result send_response(struct http_server *server, struct http_exchange *x)
+{
+    struct MHD_Response *resp = response_new(x);
+    if (!resp)
         return MHD_NO;
-    if (req->content_type)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
+    if (x->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, x->content_type);
     for (size_t i = 0; i < ARRAY_SIZE(security_headers); i++)
         MHD_add_response_header(resp, security_headers[i].name, security_headers[i].value);
     bool has_cache_control = false, has_connection = false;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
-        has_cache_control |= strcmp(req->headers[i].name, "Cache-Control") == 0;
-        has_connection |= strcmp(req->headers[i].name, MHD_HTTP_HEADER_CONNECTION) == 0;
+    for (size_t i = 0; i < x->n_headers; i++) {
+        MHD_add_response_header(resp, x->headers[i].name, x->headers[i].value);
+        has_cache_control |= strcmp(x->headers[i].name, "Cache-Control") == 0;
+        has_connection |= strcmp(x->headers[i].name, MHD_HTTP_HEADER_CONNECTION) == 0;
     }
     if (!has_cache_control)
         MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-    if (!has_connection && atomic_load(&server->app->draining))
+    MHD_add_response_header(resp, "X-Request-Id", x->request_id);
+    if (!has_connection && atomic_load(&server->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result rc = mhd_errors_queue(req->conn, (unsigned)req->status, resp);
+    enum MHD_Result rc = mhd_errors_queue(x->conn, (unsigned)x->status, resp);
     MHD_destroy_response(resp);
     /* Counted when queued, so a client that got its answer also sees it in /metrics; once,
      * even if the library's parser replaces an answer (answer_library_error). */
-    if (!req->counted)
-        http_stats_request_done(req->route_index, req->method, req->status,
-                                clock_now_ns() - req->start_ns);
-    req->counted = true;
+    if (!x->counted)
+        http_stats_request_done(x->route_index, x->req.method, x->status,
+                                clock_now_ns() - x->start_ns);
+    x->counted = true;
     return rc;
 }
 
-static void dispatch(const struct route_table *table, struct http_request *req)
+static void dispatch(const struct route_table *table, struct http_exchange *x)
 {
+    struct http_request *req = &x->req;
     struct route_match match;
     enum route_result result =
         router_match(table->routes, table->n, req->method, req->path, &match);
     if (match.route) {
-        req->route_label = match.route->label;
-        req->route_index = (int)(match.route - table->routes);
+        x->route_label = match.route->label;
+        x->route_index = (int)(match.route - table->routes);
     }
     if (result == ROUTE_FOUND) {
         req->param = match.param;
@@ -374,8 +379,8 @@ static void dispatch(const struct route_table *table, struct http_request *req)
     }
     if (result == ROUTE_NO_PATH && table->fallback &&
         (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
-        req->route_label = table->fallback_label;
-        req->route_index = (int)table->n;
+        x->route_label = table->fallback_label;
+        x->route_index = (int)table->n;
         table->fallback(req);
         return;
     }
@@ -491,15 +496,15 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
  * limit). The connection is closed after the response and lingers (lingering.h), so that the
  * client reads the answer even while it is still sending.
  */
-static enum MHD_Result answer_early(struct http_server *server, struct http_request *req,
-                                    int status, const char *msg)
+static enum MHD_Result answer_early(struct http_server *server, struct http_exchange *x, int status,
+                                    const char *msg)
 {
-    http_respond_error(req, status, msg);
-    http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
-    struct http_conn *c = conn_of(req->conn);
+    http_respond_error(&x->req, status, msg);
+    http_add_header(&x->req, MHD_HTTP_HEADER_CONNECTION, "close");
+    struct http_conn *c = conn_of(x->conn);
     if (c)
         atomic_store(&c->linger, true);
-    return send_response(server, req);
+    return send_response(server, x);
 }
 
 /* What our answer says for each status the library refuses a request with. */
@@ -524,61 +529,60 @@ static enum MHD_Result answer_library_error(void *cls, struct MHD_Connection *co
 {
     struct http_server *server = cls;
     struct http_conn *c = conn_of(conn);
-    struct http_request *req = c ? c->req : NULL;
-    bool started = req != NULL;
+    struct http_exchange *x = c ? c->x : NULL;
+    bool started = x != NULL;
     if (!started)
-        req = request_new(server);
-    if (!req->conn) { /* its head was never handed to us: nothing of it is trusted */
-        req->conn = conn;
-        req->method = HTTP_OTHER;
-        request_id_generate(req->request_id);
+        x = request_new(server);
+    if (!x->conn) { /* its head was never handed to us: nothing of it is trusted */
+        x->conn = conn;
+        x->req.method = HTTP_OTHER;
+        request_id_generate(x->request_id);
     }
     const char *msg = "bad request";
     for (size_t i = 0; i < ARRAY_SIZE(library_errors); i++)
         if (library_errors[i].status == status)
             msg = library_errors[i].msg;
-    for (size_t i = 0; i < req->n_headers; i++)
-        free(req->headers[i].value);
-    req->n_headers = 0;
-    enum MHD_Result rc = answer_early(server, req, (int)status, msg);
+    http_headers_release(x);
+    enum MHD_Result rc = answer_early(server, x, (int)status, msg);
     if (!started)
-        request_finish(server, req, rc == MHD_YES);
+        request_finish(server, x, rc == MHD_YES);
     return rc;
 }
 
 /* The first call for a request: headers are in, the body is not. */
-static enum MHD_Result begin_request(struct http_server *server, struct http_request *req,
+static enum MHD_Result begin_request(struct http_server *server, struct http_exchange *x,
                                      struct MHD_Connection *conn, const char *url,
                                      const char *method)
 {
-    req->conn = conn;
+    struct http_request *req = &x->req;
+    x->conn = conn;
     req->path = url;
     req->method = http_method_parse(method);
     const char *id = http_request_header(req, "X-Request-Id");
     if (id && request_id_is_sane(id))
-        snprintf(req->request_id, sizeof req->request_id, "%s", id);
+        snprintf(x->request_id, sizeof x->request_id, "%s", id);
     else
-        request_id_generate(req->request_id);
-    trace_amzn_parse(http_request_header(req, "X-Amzn-Trace-Id"), req->amzn_trace_id);
-    trace_parent_parse(http_request_header(req, "traceparent"), req->traceparent);
+        request_id_generate(x->request_id);
+    trace_amzn_parse(http_request_header(req, "X-Amzn-Trace-Id"), x->amzn_trace_id);
+    trace_parent_parse(http_request_header(req, "traceparent"), x->traceparent);
 
     int fields = 0;
     const char *bad = request_framing_error(conn, &fields);
     if (bad || !path_is_sane(url)) {
         char msg[128];
         snprintf(msg, sizeof msg, "bad request: %s", bad ? bad : "control character in the path");
-        return answer_early(server, req, HTTP_STATUS_BAD_REQUEST, msg);
+        return answer_early(server, x, HTTP_STATUS_BAD_REQUEST, msg);
     }
     const union MHD_ConnectionInfo *size =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     if ((size && size->header_size > HEADER_LIMIT) || fields > HEADER_FIELDS_MAX)
-        return answer_early(server, req, HTTP_STATUS_HEADER_FIELDS_TOO_LARGE,
+        return answer_early(server, x, HTTP_STATUS_HEADER_FIELDS_TOO_LARGE,
                             "request line and headers too large");
 
     /* An announced oversized body is refused before it is read (and no "100 Continue"). */
     const char *length = http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoull(length, NULL, 10) > server->max_body)
-        return answer_early(server, req, HTTP_STATUS_CONTENT_TOO_LARGE, "request body too large");
+        return answer_early(server, x, HTTP_STATUS_CONTENT_TOO_LARGE, "request body too large");
     return MHD_YES;
 }
 
@@ -587,41 +591,42 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  size_t *upload_data_size, void **con_cls)
 {
     struct http_server *server = cls;
-    struct http_request *req = *con_cls;
+    struct http_exchange *x = *con_cls;
+    struct http_request *req = &x->req;
     (void)version;
-    if (!req->conn)
-        return begin_request(server, req, conn, url, method);
-    if (req->suspended) { /* resumed: another thread has set the response */
-        req->suspended = false;
-        return send_response(server, req);
+    if (!x->conn)
+        return begin_request(server, x, conn, url, method);
+    if (x->suspended) { /* resumed: another thread has set the response */
+        x->suspended = false;
+        return send_response(server, x);
     }
-    if (req->status)
+    if (x->status)
         return MHD_YES; /* already answered early; the library reads no more of it */
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (req->discarded == 0 && req->body.len + n <= server->max_body) {
+        if (x->discarded == 0 && req->body.len + n <= server->max_body) {
             buf_append(&req->body, upload_data, n);
             return MHD_YES;
         }
         /* A chunked body over the limit. The library takes no response while a body is
          * arriving, so the rest is read and dropped here and answered 413 at its end, within
          * the lingering bounds; past them the connection is closed without an answer. */
-        req->discarded += n;
-        if (req->discarded > LINGER_MAX_BYTES ||
-            clock_now_ns() - req->start_ns > (uint64_t)LINGER_MAX_MS * 1000000u)
+        x->discarded += n;
+        if (x->discarded > LINGER_MAX_BYTES ||
+            clock_now_ns() - x->start_ns > (uint64_t)LINGER_MAX_MS * 1000000u)
             return MHD_NO;
         return MHD_YES;
     }
-    log_set_request_id(req->request_id);
-    if (req->discarded)
+    log_set_request_id(x->request_id);
+    if (x->discarded)
         http_respond_error(req, HTTP_STATUS_CONTENT_TOO_LARGE, "request body too large");
     else
-        dispatch(server->routes, req);
+        dispatch(server->routes, x);
     log_set_request_id(NULL);
-    if (req->suspended)
-        return MHD_YES; /* answered later (http_suspend); req is not ours to touch now */
-    return send_response(server, req);
+    if (x->suspended)
+        return MHD_YES; /* answered later (http_suspend); x is not ours to touch now */
+    return send_response(server, x);
 }
 
 static void on_library_error(void *cls, const char *fmt, va_list ap)
@@ -700,10 +705,10 @@ static unsigned connection_limit(void)
     return rl.rlim_cur > spare + 100 ? (unsigned)(rl.rlim_cur - spare) : 100;
 }
 
-static unsigned worker_threads(const struct config *cfg)
+static unsigned worker_threads(int configured)
 {
-    if (cfg->threads > 0)
-        return (unsigned)cfg->threads;
+    if (configured > 0)
+        return (unsigned)configured;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     /* Handlers block on the database: two threads per CPU keep the CPUs busy. */
     return cpus > 2 ? (unsigned)cpus * 2 : 4;
@@ -720,31 +725,30 @@ static void init_metrics(struct http_server *server)
     http_stats_init(server->route_labels, (int)table->n + 1);
 }
 
-struct http_server *http_server_start(struct app *app, const struct route_table *routes, char *err,
+struct http_server *http_server_start(const struct http_server_options *opts, char *err,
                                       size_t errlen)
 {
-    const struct config *cfg = app->cfg;
     struct http_server *server = xcalloc(1, sizeof *server);
-    server->app = app;
-    server->routes = routes;
-    server->max_body = (size_t)cfg->max_body_bytes;
+    server->app = opts->app;
+    server->routes = opts->routes;
+    server->max_body = opts->max_body;
     pthread_mutex_init(&server->conns_lock, NULL);
     server->linger = lingering_new(LINGER_MAX_MS, LINGER_IDLE_MS, LINGER_MAX_BYTES,
                                    LINGER_MAX_CONNS, err, errlen);
     if (!server->linger)
         goto fail_free;
-    server->listen_fd = listen_on(cfg->listen_host, cfg->listen_port, &server->port, err, errlen);
+    server->listen_fd = listen_on(opts->host, opts->port, &server->port, err, errlen);
     if (server->listen_fd < 0)
         goto fail_linger;
-    http_tls_prepare_listener(app->tls, server->listen_fd);
+    http_tls_prepare_listener(opts->tls, server->listen_fd);
     init_metrics(server);
     if (!mhd_errors_init(answer_library_error, server))
         log_warn("http: libmicrohttpd's own error pages stay: this build does not export "
                  "MHD_queue_response (docs/adr/0027-library-error-pages.md)");
-    unsigned threads = worker_threads(cfg);
+    unsigned threads = worker_threads(opts->threads);
     /* HTTPS (http/tls.c): MHD_USE_TLS and the certificate callback, or nothing. */
-    unsigned tls_flags = http_tls_daemon_flags(app->tls);
-    struct MHD_OptionItem *tls_options = http_tls_daemon_options(app->tls);
+    unsigned tls_flags = http_tls_daemon_flags(opts->tls);
+    struct MHD_OptionItem *tls_options = http_tls_daemon_options(opts->tls);
     server->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
             MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | tls_flags,
@@ -757,11 +761,10 @@ struct http_server *http_server_start(struct app *app, const struct route_table 
         on_connection, server, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY,
         tls_options, MHD_OPTION_END);
     if (!server->daemon) {
-        snprintf(err, errlen, "cannot start the HTTP server on %s:%d", cfg->listen_host,
-                 server->port);
+        snprintf(err, errlen, "cannot start the HTTP server on %s:%d", opts->host, server->port);
         goto fail_close;
     }
-    log_info("listening on %s:%d with %u threads", cfg->listen_host, server->port, threads);
+    log_info("listening on %s:%d with %u threads", opts->host, server->port, threads);
     return server;
 
 fail_close:
@@ -814,7 +817,7 @@ static void close_idle(struct http_server *server)
 
 void http_server_quiesce(struct http_server *server)
 {
-    atomic_store(&server->app->draining, true);
+    atomic_store(&server->draining, true);
     MHD_quiesce_daemon(server->daemon);
     close(server->listen_fd);
     close_idle(server);

@@ -31,7 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config/config.h"
 #include "log.h"
 #include "util/file.h"
 #include "util/xalloc.h"
@@ -371,13 +370,14 @@ static int check_library(char *err, size_t errlen)
     return 0;
 }
 
-int http_tls_new(const struct config *cfg, struct http_tls **out, char *err, size_t errlen)
+int http_tls_new(const struct http_tls_options *opts, struct http_tls **out, char *err,
+                 size_t errlen)
 {
-    const char *cert_file = cfg->tls_cert_file ? cfg->tls_cert_file : "";
-    const char *key_file = cfg->tls_key_file ? cfg->tls_key_file : "";
+    const char *cert_file = opts->cert_file ? opts->cert_file : "";
+    const char *key_file = opts->key_file ? opts->key_file : "";
 
     *out = NULL;
-    if (cert_file[0] == '\0' && key_file[0] == '\0' && !cfg->tls_self_signed)
+    if (cert_file[0] == '\0' && key_file[0] == '\0' && !opts->self_signed)
         return 0;
     if (cert_file[0] == '\0' && key_file[0] != '\0') {
         snprintf(err, errlen, "TlsKeyFile '%s' is set but TlsCertFile is not: set both or neither",

@@ -20,17 +20,27 @@
 
 #include <stddef.h>
 
-struct config;
+#include <stdbool.h>
+
 struct http_tls;
 struct MHD_OptionItem;
 
+/* The settings of the same names (docs/config.md); NULL or "" for a file means not set. The
+ * strings are copied. */
+struct http_tls_options {
+    const char *cert_file;
+    const char *key_file;
+    bool self_signed;
+};
+
 /*
- * Loads the certificate cfg names (or makes one). Returns 0 with *out NULL when cfg asks for
+ * Loads the certificate opts names (or makes one). Returns 0 with *out NULL when opts ask for
  * plain HTTP (no TlsCertFile, no TlsKeyFile, TlsSelfSigned false), 0 with *out set, or -1
  * with one line in err, e.g. "TlsKeyFile '/x/key.pem': does not match the certificate in
  * TlsCertFile '/x/cert.pem'". Only one may exist at a time.
  */
-int http_tls_new(const struct config *cfg, struct http_tls **out, char *err, size_t errlen);
+int http_tls_new(const struct http_tls_options *opts, struct http_tls **out, char *err,
+                 size_t errlen);
 
 /* Sets the listening socket up for TLS: TCP_NODELAY, which accepted connections inherit (a
  * TLS 1.3 handshake's last flight and the first response would otherwise wait for a delayed

@@ -97,7 +97,15 @@ static void http_fuzz_start(void)
     http_fuzz.app.cfg = &http_fuzz.cfg;
     http_fuzz.app.store = store;
     http_fuzz.app.started = time(NULL);
-    http_fuzz.server = http_server_start(&http_fuzz.app, &app_route_table, err, sizeof err);
+    struct http_server_options opts = {
+        .host = http_fuzz.cfg.listen_host,
+        .port = http_fuzz.cfg.listen_port,
+        .threads = http_fuzz.cfg.threads,
+        .max_body = (size_t)http_fuzz.cfg.max_body_bytes,
+        .routes = &app_route_table,
+        .app = &http_fuzz.app,
+    };
+    http_fuzz.server = http_server_start(&opts, err, sizeof err);
     if (!http_fuzz.server)
         http_fuzz_die("http_server_start", err);
     http_fuzz.port = http_server_port(http_fuzz.server);
