@@ -195,4 +195,11 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
         t.join(30)
     ok(not any(t.is_alive() for t in readers), "no client was left hanging")
 
+    # A batched list's body is shared by its members; the access log still gives its length.
+    _, _, listed = a.request("GET", "/api/task/", headers={"X-Request-Id": "shared-body-bytes"})
+    is_(a.stop(), 0, "instance a stopped")
+    logged = [r.get("bytes") for r in a.log_records() if isinstance(r, dict) and
+              r.get("msg") == "request" and r.get("request_id") == "shared-body-bytes"]
+    is_(logged, [len(listed)], "bytes on the access line of a batched list: the body's length")
+
 done()

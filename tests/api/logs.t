@@ -15,9 +15,11 @@ from tca import App  # noqa: E402
 CANARY = "canary-logs-Pw-91b2"
 
 with App(env={"VTT_DBPASSWORD": CANARY, "VTT_LOGLEVEL": "debug"}) as app:
-    app.request("GET", "/api/task/", headers={"X-Request-Id": "trace-me-1"})
-    app.request("POST", "/api/task/", b"{bad json")
-    app.request("GET", "/api/task/77/")
+    sent = [app.request("GET", "/api/task/", headers={"X-Request-Id": "trace-me-1"}),
+            app.request("POST", "/api/task/", b"{bad json"),
+            app.request("GET", "/api/task/77/"),
+            app.request("GET", "/livez/"),
+            app.request("GET", "/", headers={"Accept-Encoding": "gzip"})]
     app.stop()
     lines = app.read_log().splitlines()
     records, bad = [], []
@@ -33,14 +35,19 @@ with App(env={"VTT_DBPASSWORD": CANARY, "VTT_LOGLEVEL": "debug"}) as app:
        "time is RFC 3339 UTC with milliseconds")
     ok(all(r["level"] in ("debug", "info", "warn", "error") for r in records), "levels are named")
     access = [r for r in records if r["msg"] == "request"]
-    is_(len(access), 3, "one access line per request")
+    is_(len(access), len(sent), "one access line per request")
     first = access[0] if access else {}
     is_({k: first.get(k) for k in ("request_id", "method", "path", "route", "status")},
         {"request_id": "trace-me-1", "method": "GET", "path": "/api/task/",
          "route": "/api/task/", "status": 200}, "access line fields")
     ok(all(isinstance(r.get("duration_us"), int) and isinstance(r.get("bytes"), int)
            for r in access), "duration_us and bytes are numbers")
-    is_([r.get("status") for r in access], [200, 400, 404], "statuses logged as sent")
+    is_([r.get("status") for r in access], [200, 400, 404, 200, 200], "statuses logged as sent")
+    # bytes is the body as sent, whichever kind it was: written by the handler (a list, an
+    # error), static (the liveness text, an embedded precompressed asset).
+    is_([r.get("bytes") for r in access], [len(body) for _, _, body in sent],
+        "bytes: the length of each body as sent")
+    is_(sent[4][1].get("content-encoding"), "gzip", "the asset was sent precompressed")
     ok(CANARY not in app.read_log(), "the password never appears, even at debug level")
 
 # Trace context: the ALB's X-Amzn-Trace-Id and W3C traceparent go on the access line when they

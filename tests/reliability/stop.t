@@ -2,7 +2,8 @@
 """Stopping is quick: with an idle keep-alive connection open (a browser tab), SIGTERM or
 SIGINT exits 0 within a second; a request in progress is finished (with Connection: close)
 before the exit, and so is the first request of a connection accepted just before the signal
-(a proxy's new connection); the listener closes at once; a second SIGTERM/SIGINT exits at once.
+(a proxy's new connection); while draining, readiness says 503 and liveness 200; the listener
+closes at once; a second SIGTERM/SIGINT exits at once.
 (tests/reliability/haproxy_drain.t has the same under load behind haproxy.)"""
 import http.client
 import os
@@ -89,6 +90,33 @@ with App() as app:
     ok(reply.startswith(b"HTTP/1.1 200 ") and b"\r\nConnection: close\r\n" in reply,
        "a new connection's first request, sent 0.2 s after SIGTERM: 200, Connection: close (%r)"
        % reply[:30])
+    code, took = wait_exit(app, 5)
+    ok(code == 0 and took < 1.0, "then exit 0 within 1 s (%s, %.2f s)" % (code, took))
+
+# --- while draining, readiness says 503 (the instance leaves the balancer), liveness 200 ---
+with App() as app:
+    ready = socket.create_connection(("127.0.0.1", app.port), timeout=5)
+    live = socket.create_connection(("127.0.0.1", app.port), timeout=5)
+    time.sleep(0.1)
+    app.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    replies = []
+    for s, path in ((ready, "/healthcheck/"), (live, "/livez/")):
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+        reply = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+        s.close()
+        replies.append(reply)
+    ok(replies[0].startswith(b"HTTP/1.1 503 ") and replies[0].endswith(b"Error: shutting down")
+       and b"\r\nConnection: close\r\n" in replies[0],
+       "GET /healthcheck/ while draining: 503 'Error: shutting down', Connection: close (%r)"
+       % replies[0][:30])
+    ok(replies[1].startswith(b"HTTP/1.1 200 ") and replies[1].endswith(b"OK"),
+       "GET /livez/ while draining: 200 OK (%r)" % replies[1][:30])
     code, took = wait_exit(app, 5)
     ok(code == 0 and took < 1.0, "then exit 0 within 1 s (%s, %.2f s)" % (code, took))
 
