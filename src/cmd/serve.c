@@ -118,8 +118,11 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     char err[512];
     /* The certificate is checked first: a TLS mistake is reported before anything listens. */
     struct http_tls *tls;
-    struct http_tls_options tls_opts = {cfg->tls_cert_file, cfg->tls_key_file,
-                                        cfg->tls_self_signed};
+    struct http_tls_options tls_opts = {
+        .cert_file = cfg->tls_cert_file,
+        .key_file = cfg->tls_key_file,
+        .self_signed = cfg->tls_self_signed,
+    };
     if (http_tls_new(&tls_opts, &tls, err, sizeof err) < 0) {
         log_error("%s", err);
         return 1;

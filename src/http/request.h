@@ -67,8 +67,7 @@ void http_body_unref(struct http_body *body);
  */
 struct http_request {
     /* Set by the server before the handler runs. */
-    struct app *app; /* the context its caller gave the server (http_server_options); http/
-                      * never looks inside */
+    struct app *app; /* http_server_options.app: the caller's, never looked into here */
     enum http_method method;
     const char *path;  /* as received, percent-decoded */
     const char *param; /* the {id} segment of the matched route, if any */

@@ -18,19 +18,17 @@
 #ifndef HTTP_TLS_H
 #define HTTP_TLS_H
 
-#include <stddef.h>
-
 #include <stdbool.h>
+#include <stddef.h>
 
 struct http_tls;
 struct MHD_OptionItem;
 
-/* The settings of the same names (docs/config.md); NULL or "" for a file means not set. The
- * strings are copied. */
+/* What http_tls_new is told (by serve, from the configuration); the strings are copied. */
 struct http_tls_options {
-    const char *cert_file;
-    const char *key_file;
-    bool self_signed;
+    const char *cert_file; /* TlsCertFile; NULL or "": not set */
+    const char *key_file;  /* TlsKeyFile; NULL or "": not set */
+    bool self_signed;      /* TlsSelfSigned */
 };
 
 /*
