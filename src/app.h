@@ -1,5 +1,5 @@
 /*
- * app.h — what every handler may reach: the configuration and the store.
+ * app.h — what every handler may reach: the configuration, the store and the handlers' state.
  *
  * Made once by `serve` before the server starts and freed after it stops; read-only in between
  * except for the atomic flags.
@@ -12,16 +12,14 @@
 
 struct config;
 struct store;
-struct batcher;
+struct handlers;
 struct http_tls;
 
 struct app {
     const struct config *cfg;
     struct store *store;
-    struct batcher *lists;   /* batches of GET /api/task/ (task_list.c), or NULL */
-    struct batcher *gets;    /* batches of GET /api/task/{id}/ (task.c), or NULL */
-    struct batcher *creates; /* batches of POST /api/task/ (task.c), or NULL */
-    struct http_tls *tls;    /* HTTPS on the listener (http/tls.c), or NULL for plain HTTP */
+    struct handlers *handlers; /* the handlers' own state (handlers_open), opaque here */
+    struct http_tls *tls;      /* HTTPS on the listener (http/tls.c), or NULL for plain HTTP */
     time_t started;
     atomic_bool draining; /* SIGTERM received: health says 503, responses say Connection: close */
 };

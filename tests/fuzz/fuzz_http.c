@@ -97,6 +97,7 @@ static void http_fuzz_start(void)
     http_fuzz.app.cfg = &http_fuzz.cfg;
     http_fuzz.app.store = store;
     http_fuzz.app.started = time(NULL);
+    handlers_open(&http_fuzz.app);
     http_fuzz.server = http_server_start(&http_fuzz.app, &app_route_table, err, sizeof err);
     if (!http_fuzz.server)
         http_fuzz_die("http_server_start", err);
@@ -114,6 +115,7 @@ void fuzz_http_stop(void)
     for (int i = 0; i < 500 && http_server_drain_step(http_fuzz.server) > 0; i++)
         nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
     http_server_stop(http_fuzz.server);
+    handlers_close(&http_fuzz.app);
     store_free(http_fuzz.app.store);
     config_release(&http_fuzz.cfg);
     const char *files[] = {"tasks.db", "tasks.db-wal", "tasks.db-shm", "conf.toml"};
