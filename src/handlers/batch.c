@@ -68,6 +68,7 @@ static struct batch *enter(struct batcher *b, void *req, void *item)
     }
     batch = xcalloc(1, sizeof *batch);
     batch->batcher = b;
+    batch->leader = req;
     b->open = batch;
     add_member(b, batch, req, item);
     struct timespec deadline = clock_deadline_ms(b->max_wait_ms);

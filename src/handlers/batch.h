@@ -14,7 +14,8 @@
  * just before its statement is sent, through batch_close_hook) or at the latest when query
  * returns —, the batch's slot is freed for the next batch, answer(batch) answers every member
  * (members[0] is the leader), and every other member is resumed (the resume callback), exactly
- * once. Then the batch is freed and batcher_submit returns true.
+ * once. Then the batch is freed and batcher_submit returns true. Joiners grow the members array
+ * (realloc) until the batch closes: query reads batch->leader before, the members only after.
  *
  * The batcher knows nothing of HTTP: the handlers pass http_suspend and http_resume as park and
  * resume (handlers/batching.c); its unit test passes its own. Requests and items are the
@@ -32,7 +33,8 @@ struct batch_member {
 };
 
 struct batch {
-    struct batch_member *members; /* members[0] is the leader */
+    void *leader;                 /* members[0].req, which may be read while the batch is open */
+    struct batch_member *members; /* grows until the batch closes: read it only after that */
     size_t n, cap;
     struct batcher *batcher;
 };

@@ -77,7 +77,7 @@ static int write_wanted(const struct task *task, void *ctx)
  * member arrived before the query was sent. */
 static void get_query(struct batch *batch, void *ctx)
 {
-    struct http_request *leader = batch->members[0].req;
+    struct http_request *leader = batch->leader;
     enum store_status *st = ctx;
     batch_close(batch);
     int64_t *ids = xcalloc(batch->n, sizeof *ids);
@@ -138,7 +138,7 @@ static int write_member(const struct task *task, void *ctx)
 static void create_query(struct batch *batch, void *ctx)
 {
     struct create_run *run = ctx;
-    struct http_request *leader = batch->members[0].req;
+    struct http_request *leader = batch->leader;
     batch_close(batch);
     run->batch = batch;
     run->tasks = xcalloc(batch->n, sizeof *run->tasks);

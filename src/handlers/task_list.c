@@ -58,7 +58,7 @@ struct list_run {
 static void list_query(struct batch *batch, void *ctx)
 {
     struct list_run *run = ctx;
-    struct http_request *leader = batch->members[0].req;
+    struct http_request *leader = batch->leader;
     run->st = render(leader->app->store, batch_close_hook, batch, &run->out);
 }
 

@@ -84,6 +84,7 @@ struct lead {
     struct gate *gate; /* the query waits here, or NULL */
     bool close_first;  /* close the batch before waiting at the gate */
     atomic_bool started, finished;
+    void *leader;       /* batch->leader as the query found it */
     size_t seen;        /* members when the query ran */
     struct req *who[8]; /* members as the answer step found them */
     size_t answered;
@@ -96,6 +97,7 @@ static void query(struct batch *batch, void *ctx)
     int max = atomic_load(&queries_running_max);
     while (now > max && !atomic_compare_exchange_weak(&queries_running_max, &max, now))
         ;
+    l->leader = batch->leader;
     atomic_store(&l->started, true);
     if (l->close_first)
         batch_close(batch);
@@ -181,7 +183,8 @@ static void test_join(void)
     ok(s.led, "the leader's submit returns true");
     is_int(s.lead.seen, 6, "the leader's query sees every member");
     is_int(s.lead.answered, 6, "the leader answers every member");
-    ok(s.lead.who[0] == &leader, "members[0] is the leader");
+    ok(s.lead.who[0] == &leader && s.lead.leader == &leader,
+       "members[0] and batch->leader are the leader");
     int once = 0;
     for (int i = 0; i < 5; i++)
         once += atomic_load(&joiners[i].parked) == 1 && atomic_load(&joiners[i].resumed) == 1 &&
