@@ -18,7 +18,7 @@
  * (realloc) until the batch closes: query reads batch->leader before, the members only after.
  *
  * The batcher knows nothing of HTTP: the handlers pass http_suspend and http_resume as park and
- * resume (handlers/batching.c); its unit test passes its own. Requests and items are the
+ * resume (handlers/handlers.c); its unit test passes its own. Requests and items are the
  * caller's: the batcher neither copies nor frees them.
  */
 #ifndef BATCH_H
