@@ -4,7 +4,9 @@
   bench/ab.py --scenario list3 --store pg --conc 64 --runs 5 \\
       base: opt:VTT_THREADS=8 [--ref pgbench|nginx]
 
-Each variant is NAME:[KEY=VALUE,...] (environment for the app). Each round runs every variant
+Each variant is NAME[@STORE]:[KEY=VALUE,...] (environment for the app); @STORE (pg or sqlite)
+runs that variant on another store than --store, e.g. `emb@sqlite:` for the embedded ceiling
+of a PostgreSQL scenario in the same rounds. Each round runs every variant
 (and the reference, if any) once, back to back; prints medians and each variant's median ratio
 to the first variant (and to the reference).
 """
@@ -30,9 +32,12 @@ def main():
     variants = []
     for v in a.variants:
         name, _, kvs = v.partition(":")
-        variants.append((name, dict(kv.split("=", 1) for kv in kvs.split(",") if kv)))
+        name, _, store = name.partition("@")
+        variants.append((name, store or a.store,
+                         dict(kv.split("=", 1) for kv in kvs.split(",") if kv)))
+    stores = sorted({store for _, store, _ in variants})
     args = argparse.Namespace(seconds=a.seconds, app_env={}, quick=True, db_delay_us=None,
-                              stores=[a.store])
+                              stores=stores)
     b = bench.Bench(args)
     res = {}
     try:
@@ -40,12 +45,12 @@ def main():
         if a.ref == "nginx":
             b.start_nginx()
         for rnd in range(a.runs):
-            for name, env in variants + ([(a.ref, None)] if a.ref else []):
+            for name, store, env in variants + ([(a.ref, None, None)] if a.ref else []):
                 if env is None:
                     r = (b.run_pgbench if a.ref == "pgbench" else b.run_nginx)(a.scenario, a.conc)
                 else:
                     args.app_env = env
-                    r = b.run_app(a.store, a.scenario, a.conc)
+                    r = b.run_app(store, a.scenario, a.conc)
                 r["round"] = rnd
                 res.setdefault(name, []).append(r)
                 print("round %d %-10s %8.0f req/s p50 %6.2f p99 %7.2f ms err %d rss %s cpu/req "

@@ -1,5 +1,5 @@
 /*
- * app.h — what every handler may reach: the configuration and the store.
+ * app.h — what every handler may reach: the configuration, the store and the handlers' state.
  *
  * Made once by `serve` before the server starts and freed after it stops; read-only in between.
  * The server hands it to every handler as req->app without looking inside (http/server.h).
@@ -11,14 +11,12 @@
 
 struct config;
 struct store;
-struct batcher;
+struct handlers;
 
 struct app {
     const struct config *cfg;
     struct store *store;
-    struct batcher *lists;   /* batches of GET /api/task/ (task_list.c), or NULL */
-    struct batcher *gets;    /* batches of GET /api/task/{id}/ (task.c), or NULL */
-    struct batcher *creates; /* batches of POST /api/task/ (task.c), or NULL */
+    struct handlers *handlers; /* the handlers' own state (handlers_open), opaque here */
     time_t started;
 };
 

@@ -18,7 +18,6 @@
 #include "app.h"
 #include "cmd/cmd.h"
 #include "config/config.h"
-#include "handlers/batch.h"
 #include "handlers/handlers.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -27,12 +26,6 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/clock.h"
-
-/* Batches of POSTs running at once, and the most tasks one INSERT takes (ADR 0010). */
-#define CREATES_IN_FLIGHT 1
-#define CREATE_BATCH_MAX  128
-/* The most ids one SELECT of single tasks takes. */
-#define GET_BATCH_MAX 256
 
 struct start_line {
     struct buf text;
@@ -139,13 +132,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         return 1;
     }
     struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
-    /* Concurrent GET lists share one query on PostgreSQL, one in flight at a time; SQLite
-     * reads are cheaper than the hand-over (ADR 0007); so do GETs of one task. Concurrent
-     * POSTs share one INSERT and one commit on both stores (ADR 0010). */
-    bool pg = cfg->db_type == DB_POSTGRES;
-    app.lists = pg ? batcher_new(1, cfg->db_pool_timeout, 0) : NULL;
-    app.gets = pg ? batcher_new(1, cfg->db_pool_timeout, GET_BATCH_MAX) : NULL;
-    app.creates = batcher_new(CREATES_IN_FLIGHT, cfg->db_pool_timeout, CREATE_BATCH_MAX);
+    handlers_open(&app);
     struct http_server_options opts = {
         .host = cfg->listen_host,
         .port = cfg->listen_port,
@@ -158,9 +145,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     struct http_server *server = http_server_start(&opts, err, sizeof err);
     if (!server) {
         log_error("%s", err);
-        batcher_free(app.creates);
-        batcher_free(app.gets);
-        batcher_free(app.lists);
+        handlers_close(&app);
         store_free(store);
         http_tls_free(tls);
         return 1;
@@ -184,10 +169,8 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     int left = http_server_stop(server);
     if (left > 0)
         log_warn("%d requests still in flight at the drain deadline were cut off", left);
+    handlers_close(&app);
     store_free(store);
-    batcher_free(app.creates);
-    batcher_free(app.gets);
-    batcher_free(app.lists);
     http_tls_free(tls);
     log_info("stopped");
     log_buffer_stop();

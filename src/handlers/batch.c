@@ -1,5 +1,5 @@
 /*
- * batch.c — concurrent requests of one kind share a database round trip (see batch.h).
+ * batch.c — concurrent requests of one kind share a round trip (see batch.h).
  */
 #include "handlers/batch.h"
 
@@ -18,9 +18,11 @@ struct batcher {
     int max_in_flight;
     int max_wait_ms;
     size_t max_members;
+    batch_park_fn park, resume;
 };
 
-struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_members)
+struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_members,
+                            batch_park_fn park, batch_park_fn resume)
 {
     struct batcher *b = xcalloc(1, sizeof *b);
     pthread_mutex_init(&b->lock, NULL);
@@ -28,6 +30,8 @@ struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_membe
     b->max_in_flight = max_in_flight > 0 ? max_in_flight : 1;
     b->max_wait_ms = max_wait_ms;
     b->max_members = max_members;
+    b->park = park;
+    b->resume = resume;
     return b;
 }
 
@@ -40,7 +44,7 @@ void batcher_free(struct batcher *b)
     free(b);
 }
 
-static void add_member(struct batcher *b, struct batch *batch, struct http_request *req, void *item)
+static void add_member(struct batcher *b, struct batch *batch, void *req, void *item)
 {
     if (batch->n == batch->cap) {
         batch->cap = batch->cap ? 2 * batch->cap : 8;
@@ -51,17 +55,20 @@ static void add_member(struct batcher *b, struct batch *batch, struct http_reque
         b->open = NULL; /* full */
 }
 
-struct batch *batcher_enter(struct batcher *b, struct http_request *req, void *item)
+/* Joins the open batch (NULL) or returns a new batch req leads, once it may run. */
+static struct batch *enter(struct batcher *b, void *req, void *item)
 {
     pthread_mutex_lock(&b->lock);
     struct batch *batch = b->open;
     if (batch) { /* join; the leader answers and resumes us */
         add_member(b, batch, req, item);
-        http_suspend(req); /* under the lock: the leader cannot resume us before this */
+        b->park(req); /* under the lock: the leader cannot resume us before this */
         pthread_mutex_unlock(&b->lock);
         return NULL;
     }
     batch = xcalloc(1, sizeof *batch);
+    batch->batcher = b;
+    batch->leader = req;
     b->open = batch;
     add_member(b, batch, req, item);
     struct timespec deadline = clock_deadline_ms(b->max_wait_ms);
@@ -73,21 +80,22 @@ struct batch *batcher_enter(struct batcher *b, struct http_request *req, void *i
     return batch;
 }
 
-void batcher_close(struct batcher *b, struct batch *batch)
+void batch_close(struct batch *batch)
 {
+    struct batcher *b = batch->batcher;
     pthread_mutex_lock(&b->lock);
     if (b->open == batch)
         b->open = NULL;
     pthread_mutex_unlock(&b->lock);
 }
 
-void batcher_close_hook(void *closer)
+void batch_close_hook(void *batch)
 {
-    struct batch_closer *c = closer;
-    batcher_close(c->batcher, c->batch);
+    batch_close(batch);
 }
 
-void batcher_done(struct batcher *b, struct batch *batch)
+/* The round trip is over: closes batch and frees its slot for the next batch. */
+static void done(struct batcher *b, struct batch *batch)
 {
     pthread_mutex_lock(&b->lock);
     if (b->open == batch)
@@ -97,11 +105,19 @@ void batcher_done(struct batcher *b, struct batch *batch)
     pthread_mutex_unlock(&b->lock);
 }
 
-void batch_release(struct batch *batch)
+bool batcher_submit(struct batcher *b, void *req, void *item, const struct batch_steps *steps,
+                    void *ctx)
 {
-    /* Nobody else touches the batch now: its members are all suspended. */
+    struct batch *batch = enter(b, req, item);
+    if (!batch)
+        return false; /* joined: the leader answers */
+    steps->query(batch, ctx);
+    done(b, batch);
+    steps->answer(batch, ctx);
+    /* Nobody else touches the batch now: its other members are all parked. */
     for (size_t i = 1; i < batch->n; i++)
-        http_resume(batch->members[i].req);
+        b->resume(batch->members[i].req);
     free(batch->members);
     free(batch);
+    return true;
 }

@@ -1,58 +1,67 @@
 /*
- * batch.h — concurrent requests of one kind share a database round trip.
+ * batch.h — concurrent requests of one kind share a round trip.
  *
- * A batcher has at most one open batch. The first request to enter opens it and leads it:
- * batcher_enter returns the batch to the leader once fewer than max_in_flight batches of this
- * batcher are running — meanwhile the batch fills — or after max_wait_ms, so that a stalled round
- * trip cannot chain the waits of the batches behind it. A request entering while a batch is open
- * joins it instead: it is suspended (http_suspend) and batcher_enter returns NULL; from then on
- * the request and its item belong to the leader, which answers it.
+ * A batcher has at most one open batch. The first request to enter (batcher_submit) opens it
+ * and leads it: it waits until fewer than max_in_flight batches of this batcher are running —
+ * meanwhile the batch fills — or at most max_wait_ms, so that a stalled round trip cannot chain
+ * the waits of the batches behind it. A request entering while a batch is open joins it
+ * instead: the batcher parks it (the park callback, called under the batcher's lock so that
+ * the leader cannot resume it first) and batcher_submit returns false; from then on the
+ * request and its item belong to the leader, which answers it.
  *
- * A batch closes — later requests open the next one — when it has max_members members, when the
- * leader calls batcher_close (e.g. just before its query is sent), or at the latest in
- * batcher_done. The leader then answers every member (members[0] is itself) and calls
- * batch_release, which resumes the others and frees the batch. Items are the caller's: the
- * batch neither copies nor frees them.
+ * The leader then runs the batch's steps in this order, and no other: query(batch) — the round
+ * trip; the batch closes when it has max_members members, when query calls batch_close (e.g.
+ * just before its statement is sent, through batch_close_hook) or at the latest when query
+ * returns —, the batch's slot is freed for the next batch, answer(batch) answers every member
+ * (members[0] is the leader), and every other member is resumed (the resume callback), exactly
+ * once. Then the batch is freed and batcher_submit returns true. Joiners grow the members array
+ * (realloc) until the batch closes: query reads batch->leader before, the members only after.
+ *
+ * The batcher knows nothing of HTTP: the handlers pass http_suspend and http_resume as park and
+ * resume (handlers/handlers.c); its unit test passes its own. Requests and items are the
+ * caller's: the batcher neither copies nor frees them.
  */
 #ifndef BATCH_H
 #define BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#include "http/request.h"
-
 struct batch_member {
-    struct http_request *req;
+    void *req;
     void *item;
 };
 
 struct batch {
-    struct batch_member *members; /* members[0] is the leader */
+    void *leader;                 /* members[0].req, which may be read while the batch is open */
+    struct batch_member *members; /* grows until the batch closes: read it only after that */
     size_t n, cap;
+    struct batcher *batcher;
 };
 
-struct batcher;
+/* Parks or resumes a member's request (http_suspend / http_resume in the handlers). */
+typedef void (*batch_park_fn)(void *req);
 
-/* max_members 0: no limit. */
-struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_members);
+/* What a leader does with its batch; ctx is the leader's, from batcher_submit. */
+struct batch_steps {
+    void (*query)(struct batch *batch, void *ctx);
+    void (*answer)(struct batch *batch, void *ctx);
+};
+
+/* max_in_flight below 1 means 1; max_members 0: no limit. */
+struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_members,
+                            batch_park_fn park, batch_park_fn resume);
 /* No batch may be running. NULL is fine. */
 void batcher_free(struct batcher *b);
 
-/* Joins req (with item) to the open batch and returns NULL, or returns a new batch that req
- * leads. */
-struct batch *batcher_enter(struct batcher *b, struct http_request *req, void *item);
+/* Joins req (with item) to the open batch and returns false (req is parked), or leads a new
+ * batch through steps (above) and returns true once every member has been answered. */
+bool batcher_submit(struct batcher *b, void *req, void *item, const struct batch_steps *steps,
+                    void *ctx);
 /* No request joins batch any more (it may have closed already). */
-void batcher_close(struct batcher *b, struct batch *batch);
-/* batcher_close as a callback (store_sent_fn's shape), for a store call that reports when its
- * query goes out: pass batcher_close_hook and a struct batch_closer. */
-struct batch_closer {
-    struct batcher *batcher;
-    struct batch *batch;
-};
-void batcher_close_hook(void *closer);
-/* The leader's round trip is over: closes batch and frees its slot for the next batch. */
-void batcher_done(struct batcher *b, struct batch *batch);
-/* Every member has been answered: resumes all but the leader and frees batch. */
-void batch_release(struct batch *batch);
+void batch_close(struct batch *batch);
+/* batch_close as a callback (store_sent_fn's shape) taking the batch, for a store call that
+ * reports when its statement goes out. */
+void batch_close_hook(void *batch);
 
 #endif

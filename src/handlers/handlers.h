@@ -3,8 +3,12 @@
  *
  * One file per resource: task.c and task_list.c (the to-do API), health.c, debug.c, metrics.c,
  * assets.c; routes.c is the route table, batch.c shares round trips between concurrent
- * requests, respond.c turns store statuses into responses. Each handler answers through
- * http_respond_* (http/request.h).
+ * requests, handlers.c owns the handlers' state (which routes batch, and their batchers),
+ * respond.c turns store statuses into responses. Each handler answers through http_respond_*
+ * (http/request.h).
+ *
+ * `serve` calls handlers_open after the store is open and before the server starts, and
+ * handlers_close after the server has stopped.
  */
 #ifndef HANDLERS_H
 #define HANDLERS_H
@@ -14,6 +18,20 @@
 #include "http/request.h"
 #include "http/router.h"
 #include "store/store.h"
+
+struct app;
+
+/* The handlers' own state, private to src/handlers/ (app->handlers). */
+struct handlers {
+    struct batcher *lists;   /* batches of GET /api/task/ (task_list.c), or NULL */
+    struct batcher *gets;    /* batches of GET /api/task/{id}/ (task.c), or NULL */
+    struct batcher *creates; /* batches of POST /api/task/ (task.c) */
+};
+
+/* Sets app->handlers from app->cfg: which routes batch, and how (ADRs 0007, 0010, 0012). */
+void handlers_open(struct app *app);
+/* Frees app->handlers; no request may be in flight. */
+void handlers_close(struct app *app);
 
 extern const struct route app_routes[];
 extern const size_t app_routes_count;

@@ -1,10 +1,10 @@
 /*
  * task.c — the to-do API: /api/task/{id}/ and POST /api/task/ (the list is task_list.c).
  *
- * With app->creates set, concurrent POSTs share one INSERT and one commit (handlers/batch.h,
- * ADR 0010): a POST that arrives while another batch of creates is running waits, suspended,
- * for the next one. Every 200 still means the task is committed. With app->gets set,
- * concurrent GETs of one task share one SELECT the same way, as the lists do (task_list.c).
+ * Concurrent POSTs share one INSERT and one commit (handlers/batch.h, ADR 0010): a POST that
+ * arrives while another batch of creates is running waits, suspended, for the next one. Every
+ * 200 still means the task is committed. Where handlers.c batches them (PostgreSQL), concurrent
+ * GETs of one task share one SELECT the same way, as the lists do (task_list.c).
  *
  * Tasks stream from the store straight into the response body (task_encode): one pass, no
  * copies.
@@ -62,9 +62,10 @@ static int write_wanted(const struct task *task, void *ctx)
     struct batch *batch = ctx;
     for (size_t k = 0; k < batch->n; k++) {
         struct wanted_task *w = batch->members[k].item;
+        struct http_request *req = batch->members[k].req;
         if (w->id == task->id && !w->found) {
             w->found = true;
-            task_encode(&batch->members[k].req->out, task);
+            task_encode(&req->out, task);
         }
     }
     return 0;
@@ -74,80 +75,98 @@ static int write_wanted(const struct task *task, void *ctx)
  * collected (a member that joined later would ask for an id the query does not hold), and the
  * query is sent after that, so reads stay linearizable as the lists' do (task_list.c): every
  * member arrived before the query was sent. */
-static void get_batch(struct http_request *leader, struct batch *batch)
+static void get_query(struct batch *batch, void *ctx)
 {
-    struct batcher *gets = leader->app->gets;
-    batcher_close(gets, batch);
+    struct http_request *leader = batch->leader;
+    enum store_status *st = ctx;
+    batch_close(batch);
     int64_t *ids = xcalloc(batch->n, sizeof *ids);
     for (size_t k = 0; k < batch->n; k++)
         ids[k] = ((struct wanted_task *)batch->members[k].item)->id;
-    enum store_status st =
-        store_task_get_many(leader->app->store, ids, batch->n, write_wanted, batch);
-    batcher_done(gets, batch);
+    *st = store_task_get_many(leader->app->store, ids, batch->n, write_wanted, batch);
+    free(ids);
+}
+
+static void get_answer(struct batch *batch, void *ctx)
+{
+    enum store_status st = *(enum store_status *)ctx;
     for (size_t k = 0; k < batch->n; k++) {
         struct http_request *req = batch->members[k].req;
         struct wanted_task *w = batch->members[k].item;
         answer_ok(req, st == STORE_OK && !w->found ? STORE_NOT_FOUND : st);
         free(w);
     }
-    free(ids);
-    batch_release(batch);
 }
+
+static const struct batch_steps get_steps = {get_query, get_answer};
 
 void task_get_handler(struct http_request *req)
 {
     int64_t id;
     if (path_id(req, &id) != 0)
         return;
-    struct batcher *gets = req->app->gets;
+    struct batcher *gets = req->app->handlers->gets;
     if (!gets) {
         answer_ok(req, store_task_get(req->app->store, id, write_one, &req->out));
         return;
     }
     struct wanted_task *w = xcalloc(1, sizeof *w);
     w->id = id;
-    struct batch *batch = batcher_enter(gets, req, w);
-    if (batch)
-        get_batch(req, batch);
+    enum store_status st;
+    batcher_submit(gets, req, w, &get_steps, &st);
 }
 
-/* Writes the k-th new task into the k-th member's response. */
-struct member_writer {
+/* A batch of POSTs on its way through the store: their tasks, and the outcome. */
+struct create_run {
     struct batch *batch;
-    size_t next;
+    struct task *tasks;
+    size_t next; /* the member the next new task belongs to */
+    enum store_status st;
 };
 
+/* Writes the k-th new task into the k-th member's response. */
 static int write_member(const struct task *task, void *ctx)
 {
-    struct member_writer *w = ctx;
-    task_encode(&w->batch->members[w->next++].req->out, task);
+    struct create_run *run = ctx;
+    struct http_request *req = run->batch->members[run->next++].req;
+    task_encode(&req->out, task);
     return 0;
 }
 
-/* Inserts the tasks of a batch of POSTs in one statement. If the database refuses that
- * statement (it rolled back), each task is tried alone, so one bad task fails only itself. */
-static void create_batch(struct http_request *leader, struct batch *batch)
+/* Inserts the tasks of a batch of POSTs in one statement, which takes the tasks there are
+ * when it starts. */
+static void create_query(struct batch *batch, void *ctx)
 {
-    struct store *store = leader->app->store;
+    struct create_run *run = ctx;
+    struct http_request *leader = batch->leader;
+    batch_close(batch);
+    run->batch = batch;
+    run->tasks = xcalloc(batch->n, sizeof *run->tasks);
+    for (size_t k = 0; k < batch->n; k++)
+        run->tasks[k] = ((struct task_input *)batch->members[k].item)->patch.value;
+    run->st = store_task_create_many(leader->app->store, run->tasks, batch->n, write_member, run);
+}
+
+/* If the database refused the statement (it rolled back), each task is tried alone, so one
+ * bad task fails only itself. */
+static void create_answer(struct batch *batch, void *ctx)
+{
+    struct create_run *run = ctx;
     size_t n = batch->n;
-    struct task *tasks = xcalloc(n, sizeof *tasks);
-    for (size_t k = 0; k < n; k++)
-        tasks[k] = ((struct task_input *)batch->members[k].item)->patch.value;
-    struct member_writer w = {batch, 0};
-    enum store_status st = store_task_create_many(store, tasks, n, write_member, &w);
-    batcher_done(leader->app->creates, batch);
     for (size_t k = 0; k < n; k++) {
         struct http_request *req = batch->members[k].req;
-        if (st == STORE_ERROR && n > 1)
-            answer_ok(req, store_task_create(store, &tasks[k], write_one, &req->out));
+        if (run->st == STORE_ERROR && n > 1)
+            answer_ok(req,
+                      store_task_create(req->app->store, &run->tasks[k], write_one, &req->out));
         else
-            answer_ok(req, st);
+            answer_ok(req, run->st);
         task_input_release(batch->members[k].item);
         free(batch->members[k].item);
     }
-    free(tasks);
-    batch_release(batch);
+    free(run->tasks);
 }
+
+static const struct batch_steps create_steps = {create_query, create_answer};
 
 void task_create_handler(struct http_request *req)
 {
@@ -156,18 +175,8 @@ void task_create_handler(struct http_request *req)
         free(in);
         return;
     }
-    struct batcher *creates = req->app->creates;
-    if (!creates) {
-        answer_ok(req, store_task_create(req->app->store, &in->patch.value, write_one, &req->out));
-        task_input_release(in);
-        free(in);
-        return;
-    }
-    struct batch *batch = batcher_enter(creates, req, in);
-    if (!batch)
-        return;                    /* joined: the leader answers */
-    batcher_close(creates, batch); /* the statement takes the tasks there are now */
-    create_batch(req, batch);
+    struct create_run run = {0};
+    batcher_submit(req->app->handlers->creates, req, in, &create_steps, &run);
 }
 
 static void update(struct http_request *req, enum task_decode_mode mode)

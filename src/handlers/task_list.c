@@ -48,25 +48,39 @@ static void serve_unbatched(struct http_request *req)
     respond_store(req, render(req->app->store, NULL, NULL, &req->out), HTTP_STATUS_OK, HTTP_JSON);
 }
 
+/* A batch of lists: the query renders the JSON once; the store closes the batch just before
+ * sending it. */
+struct list_run {
+    struct buf out;
+    enum store_status st;
+};
+
+static void list_query(struct batch *batch, void *ctx)
+{
+    struct list_run *run = ctx;
+    struct http_request *leader = batch->leader;
+    run->st = render(leader->app->store, batch_close_hook, batch, &run->out);
+}
+
+/* Every member gets the same bytes. */
+static void list_answer(struct batch *batch, void *ctx)
+{
+    struct list_run *run = ctx;
+    struct http_body *body = http_body_new(&run->out);
+    for (size_t i = 0; i < batch->n; i++)
+        respond_store_body(batch->members[i].req, run->st, body);
+    http_body_unref(body);
+}
+
+static const struct batch_steps list_steps = {list_query, list_answer};
+
 void task_list_handler(struct http_request *req)
 {
-    struct batcher *lists = req->app->lists;
+    struct batcher *lists = req->app->handlers->lists;
     if (!lists) {
         serve_unbatched(req);
         return;
     }
-    struct batch *batch = batcher_enter(lists, req, NULL);
-    if (!batch)
-        return; /* joined: the leader answers */
-
-    struct batch_closer closer = {lists, batch}; /* later arrivals start the next batch */
-    struct buf out = BUF_INIT;
-    enum store_status st = render(req->app->store, batcher_close_hook, &closer, &out);
-    batcher_done(lists, batch);
-
-    struct http_body *body = http_body_new(&out);
-    for (size_t i = 0; i < batch->n; i++)
-        respond_store_body(batch->members[i].req, st, body);
-    http_body_unref(body);
-    batch_release(batch);
+    struct list_run run = {BUF_INIT, STORE_OK};
+    batcher_submit(lists, req, NULL, &list_steps, &run);
 }

@@ -97,6 +97,7 @@ static void http_fuzz_start(void)
     http_fuzz.app.cfg = &http_fuzz.cfg;
     http_fuzz.app.store = store;
     http_fuzz.app.started = time(NULL);
+    handlers_open(&http_fuzz.app);
     struct http_server_options opts = {
         .host = http_fuzz.cfg.listen_host,
         .port = http_fuzz.cfg.listen_port,
@@ -122,6 +123,7 @@ void fuzz_http_stop(void)
     for (int i = 0; i < 500 && http_server_drain_step(http_fuzz.server) > 0; i++)
         nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
     http_server_stop(http_fuzz.server);
+    handlers_close(&http_fuzz.app);
     store_free(http_fuzz.app.store);
     config_release(&http_fuzz.cfg);
     const char *files[] = {"tasks.db", "tasks.db-wal", "tasks.db-shm", "conf.toml"};

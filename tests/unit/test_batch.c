@@ -1,0 +1,303 @@
+/*
+ * test_batch.c — the batcher (handlers/batch.h) with real threads and no HTTP: joiners are
+ * parked and resumed exactly once, the leader sees and answers every member, max_members
+ * closes a batch, max_in_flight holds later leaders, and max_wait_ms lets a leader run
+ * alongside a stalled one.
+ *
+ * A leader's query step can be held at a gate, with its batch still open or already closed,
+ * so that the test decides who arrives while a batch is open or running.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "handlers/batch.h"
+#include "tap.h"
+
+/* Bounds every wait of the test: a broken batcher fails it instead of hanging it. */
+#define WAIT_MS 5000
+
+struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    bool open;
+};
+
+static void gate_init(struct gate *g)
+{
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->changed, NULL);
+    g->open = false;
+}
+
+static void gate_open(struct gate *g)
+{
+    pthread_mutex_lock(&g->lock);
+    g->open = true;
+    pthread_cond_broadcast(&g->changed);
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_pass(struct gate *g)
+{
+    pthread_mutex_lock(&g->lock);
+    while (!g->open)
+        pthread_cond_wait(&g->changed, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void sleep_ms(int ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
+}
+
+/* Polls cond for at most WAIT_MS. */
+#define WAIT_FOR(cond)                                                                             \
+    do {                                                                                           \
+        for (int wait_i = 0; wait_i < WAIT_MS && !(cond); wait_i++)                                \
+            sleep_ms(1);                                                                           \
+    } while (0)
+
+/* A request as the batcher sees it. */
+struct req {
+    atomic_int parked, resumed, answered;
+};
+
+static atomic_int parked_total;
+static atomic_int queries_running, queries_running_max;
+static atomic_int wrong_items; /* members whose item was not their own */
+
+static void park(void *r)
+{
+    atomic_fetch_add(&((struct req *)r)->parked, 1);
+    atomic_fetch_add(&parked_total, 1);
+}
+
+static void resume(void *r)
+{
+    atomic_fetch_add(&((struct req *)r)->resumed, 1);
+}
+
+/* What a leader's steps do and saw. */
+struct lead {
+    struct gate *gate; /* the query waits here, or NULL */
+    bool close_first;  /* close the batch before waiting at the gate */
+    atomic_bool started, finished;
+    void *leader;       /* batch->leader as the query found it */
+    size_t seen;        /* members when the query ran */
+    struct req *who[8]; /* members as the answer step found them */
+    size_t answered;
+};
+
+static void query(struct batch *batch, void *ctx)
+{
+    struct lead *l = ctx;
+    int now = atomic_fetch_add(&queries_running, 1) + 1;
+    int max = atomic_load(&queries_running_max);
+    while (now > max && !atomic_compare_exchange_weak(&queries_running_max, &max, now))
+        ;
+    l->leader = batch->leader;
+    atomic_store(&l->started, true);
+    if (l->close_first)
+        batch_close(batch);
+    if (l->gate)
+        gate_pass(l->gate);
+    batch_close(batch); /* what the store's sent hook does */
+    l->seen = batch->n;
+    atomic_fetch_sub(&queries_running, 1);
+}
+
+static void answer(struct batch *batch, void *ctx)
+{
+    struct lead *l = ctx;
+    for (size_t i = 0; i < batch->n; i++) {
+        struct req *r = batch->members[i].req;
+        if (batch->members[i].item != (void *)r)
+            atomic_fetch_add(&wrong_items, 1);
+        atomic_fetch_add(&r->answered, 1);
+        if (i < 8)
+            l->who[i] = r;
+    }
+    l->answered = batch->n;
+    atomic_store(&l->finished, true);
+}
+
+static const struct batch_steps steps = {query, answer};
+
+struct submitter {
+    pthread_t thread;
+    struct batcher *b;
+    struct req *r;
+    struct lead lead;
+    atomic_bool returned;
+    bool led;
+};
+
+static void *submit_main(void *arg)
+{
+    struct submitter *s = arg;
+    s->led = batcher_submit(s->b, s->r, s->r, &steps, &s->lead);
+    atomic_store(&s->returned, true);
+    return NULL;
+}
+
+static void submit_async(struct submitter *s, struct batcher *b, struct req *r, struct gate *g,
+                         bool close_first)
+{
+    s->b = b;
+    s->r = r;
+    s->lead.gate = g;
+    s->lead.close_first = close_first;
+    pthread_create(&s->thread, NULL, submit_main, s);
+}
+
+static void reset_counters(void)
+{
+    atomic_store(&parked_total, 0);
+    atomic_store(&queries_running, 0);
+    atomic_store(&queries_running_max, 0);
+}
+
+/* Joiners are parked at once and resumed exactly once; the leader sees and answers them all. */
+static void test_join(void)
+{
+    reset_counters();
+    struct batcher *b = batcher_new(1, WAIT_MS, 0, park, resume);
+    struct gate g;
+    gate_init(&g);
+    struct req leader = {0}, joiners[5] = {{0}};
+    struct submitter s = {0};
+    submit_async(&s, b, &leader, &g, false);
+    WAIT_FOR(atomic_load(&s.lead.started));
+    ok(atomic_load(&s.lead.started), "a lone request leads its batch at once");
+    for (int i = 0; i < 5; i++) {
+        struct lead unused = {0};
+        bool led = batcher_submit(b, &joiners[i], &joiners[i], &steps, &unused);
+        ok(!led, "a request arriving while the batch is open joins it and returns");
+        is_int(atomic_load(&joiners[i].parked), 1, "the joiner is parked");
+    }
+    is_int(atomic_load(&joiners[0].resumed), 0, "no joiner is resumed before the round trip");
+    gate_open(&g);
+    pthread_join(s.thread, NULL);
+    ok(s.led, "the leader's submit returns true");
+    is_int(s.lead.seen, 6, "the leader's query sees every member");
+    is_int(s.lead.answered, 6, "the leader answers every member");
+    ok(s.lead.who[0] == &leader && s.lead.leader == &leader,
+       "members[0] and batch->leader are the leader");
+    int once = 0;
+    for (int i = 0; i < 5; i++)
+        once += atomic_load(&joiners[i].parked) == 1 && atomic_load(&joiners[i].resumed) == 1 &&
+                atomic_load(&joiners[i].answered) == 1;
+    is_int(once, 5, "every joiner is parked, answered and resumed exactly once");
+    ok(atomic_load(&leader.parked) == 0 && atomic_load(&leader.resumed) == 0 &&
+           atomic_load(&leader.answered) == 1,
+       "the leader is answered, never parked or resumed");
+    batcher_free(b);
+}
+
+/* A batch with max_members members takes no more: the next request leads the next batch, which
+ * runs only once the first is done (one in flight). */
+static void test_max_members(void)
+{
+    reset_counters();
+    struct batcher *b = batcher_new(1, WAIT_MS, 3, park, resume);
+    struct gate g;
+    gate_init(&g);
+    struct req first = {0}, j[2] = {{0}}, later[2] = {{0}};
+    struct submitter a = {0}, s[2] = {{0}};
+    submit_async(&a, b, &first, &g, false);
+    WAIT_FOR(atomic_load(&a.lead.started));
+    struct lead unused = {0};
+    for (int i = 0; i < 2; i++)
+        batcher_submit(b, &j[i], &j[i], &steps, &unused);
+    /* The batch is full and still running: of two more requests one leads the next batch
+     * (and waits for its slot), the other joins it. */
+    for (int i = 0; i < 2; i++)
+        submit_async(&s[i], b, &later[i], NULL, false);
+    WAIT_FOR(atomic_load(&parked_total) == 3);
+    is_int(atomic_load(&parked_total), 3, "two joined the first batch, one the second");
+    ok(!atomic_load(&s[0].lead.started) && !atomic_load(&s[1].lead.started),
+       "the second batch does not run while the first is in flight");
+    gate_open(&g);
+    pthread_join(a.thread, NULL);
+    pthread_join(s[0].thread, NULL);
+    pthread_join(s[1].thread, NULL);
+    is_int(a.lead.seen, 3, "the first batch closed at max_members");
+    ok(s[0].led != s[1].led, "one of the two later requests led");
+    struct submitter *l2 = s[0].led ? &s[0] : &s[1];
+    is_int(l2->lead.seen, 2, "the second batch holds the two later requests");
+    is_int(atomic_load(&queries_running_max), 1, "never two queries at once");
+    int resumed = 0;
+    for (int i = 0; i < 2; i++)
+        resumed += atomic_load(&j[i].resumed) + atomic_load(&later[i].resumed);
+    is_int(resumed, 3, "every joiner resumed once");
+    batcher_free(b);
+}
+
+/* max_in_flight batches run at once; a later leader waits for a slot while its batch fills. */
+static void test_max_in_flight(void)
+{
+    reset_counters();
+    struct batcher *b = batcher_new(2, WAIT_MS, 0, park, resume);
+    struct gate g;
+    gate_init(&g);
+    struct req r[3] = {{0}}, joiner = {0};
+    struct submitter s[3] = {{0}};
+    submit_async(&s[0], b, &r[0], &g, true);
+    WAIT_FOR(atomic_load(&s[0].lead.started));
+    submit_async(&s[1], b, &r[1], &g, true);
+    WAIT_FOR(atomic_load(&s[1].lead.started));
+    ok(atomic_load(&s[1].lead.started), "a second batch runs alongside the first (2 in flight)");
+    submit_async(&s[2], b, &r[2], NULL, false);
+    sleep_ms(100); /* it must not start however long we wait */
+    ok(!atomic_load(&s[2].lead.started), "a third leader waits while two batches run");
+    struct lead unused = {0};
+    ok(!batcher_submit(b, &joiner, &joiner, &steps, &unused),
+       "a request joins the waiting leader's batch");
+    gate_open(&g);
+    for (int i = 0; i < 3; i++)
+        pthread_join(s[i].thread, NULL);
+    is_int(s[2].lead.seen, 2, "the waiting batch filled meanwhile");
+    is_int(atomic_load(&queries_running_max), 2, "at most two queries at once");
+    is_int(atomic_load(&joiner.resumed), 1, "its joiner resumed once");
+    batcher_free(b);
+}
+
+/* Behind a stalled round trip a leader runs after max_wait_ms instead of waiting for it. */
+static void test_max_wait(void)
+{
+    reset_counters();
+    struct batcher *b = batcher_new(1, 100, 0, park, resume);
+    struct gate g;
+    gate_init(&g);
+    struct req stalled = {0}, next = {0};
+    struct submitter a = {0}, s = {0};
+    submit_async(&a, b, &stalled, &g, true);
+    WAIT_FOR(atomic_load(&a.lead.started));
+    submit_async(&s, b, &next, NULL, false);
+    WAIT_FOR(atomic_load(&s.returned));
+    ok(atomic_load(&s.returned) && s.led, "the next leader ran and answered");
+    ok(!atomic_load(&a.lead.finished), "while the stalled round trip still ran");
+    is_int(atomic_load(&queries_running_max), 2, "the two ran alongside");
+    gate_open(&g);
+    pthread_join(a.thread, NULL);
+    pthread_join(s.thread, NULL);
+    ok(a.led && a.lead.answered == 1, "the stalled leader finishes later");
+    /* Its slot came back: the batcher is whole again, one in flight. */
+    struct req after = {0};
+    struct lead l = {0};
+    ok(batcher_submit(b, &after, &after, &steps, &l) && l.answered == 1,
+       "a later request leads at once");
+    batcher_free(b);
+}
+
+int main(void)
+{
+    test_join();
+    test_max_members();
+    test_max_in_flight();
+    test_max_wait();
+    is_int(atomic_load(&wrong_items), 0, "each member comes with its own item");
+    return done_testing();
+}
