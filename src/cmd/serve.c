@@ -141,12 +141,15 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     app.lists = pg ? batcher_new(1, cfg->db_pool_timeout, 0) : NULL;
     app.gets = pg ? batcher_new(1, cfg->db_pool_timeout, GET_BATCH_MAX) : NULL;
     app.creates = batcher_new(CREATES_IN_FLIGHT, cfg->db_pool_timeout, CREATE_BATCH_MAX);
+    /* Unbatched lists share their last body while the tasks are unchanged (ADR 0026). */
+    app.list_cache = pg ? NULL : list_cache_new();
     struct http_server *server = http_server_start(&app, &app_route_table, err, sizeof err);
     if (!server) {
         log_error("%s", err);
         batcher_free(app.creates);
         batcher_free(app.gets);
         batcher_free(app.lists);
+        list_cache_free(app.list_cache);
         store_free(store);
         http_tls_free(tls);
         return 1;
@@ -174,6 +177,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     batcher_free(app.creates);
     batcher_free(app.gets);
     batcher_free(app.lists);
+    list_cache_free(app.list_cache);
     http_tls_free(tls);
     log_info("stopped");
     log_buffer_stop();

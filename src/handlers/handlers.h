@@ -21,6 +21,10 @@ extern const size_t app_routes_count;
 extern const struct route_table app_route_table;
 
 void task_list_handler(struct http_request *req);
+/* The last GET list body and the list version it was read at (task_list.c, ADR 0026): made by
+ * `serve` for a store that has list versions, freed after the server stopped. */
+struct list_cache *list_cache_new(void);
+void list_cache_free(struct list_cache *cache);
 
 void task_create_handler(struct http_request *req);
 void task_get_handler(struct http_request *req);

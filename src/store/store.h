@@ -105,6 +105,21 @@ enum store_status store_task_list(struct store *store, task_visit_fn visit, void
 typedef void (*store_sent_fn)(void *arg);
 enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, void *arg,
                                        task_visit_fn visit, void *ctx);
+/*
+ * List versions, so that a caller may keep what it derived from the list (its JSON) and reuse it
+ * while the tasks are unchanged. A version is a number other than 0; two equal versions from one
+ * open store mean the tasks were the same at both reads, whoever wrote in between (this process
+ * or another one on the same database). 0 means the backend cannot tell (PostgreSQL: ADR 0026):
+ * reuse nothing. Versions are not ordered: a different version says only "maybe changed".
+ *
+ * store_task_list_version: the version as of a read that begins during the call, so it reflects
+ * every write that completed before the call. Counts as a list in the store's metrics.
+ * store_task_list_versioned: store_task_list, and the version of the very read (snapshot) the
+ * tasks came from.
+ */
+enum store_status store_task_list_version(struct store *store, uint64_t *version);
+enum store_status store_task_list_versioned(struct store *store, uint64_t *version,
+                                            task_visit_fn visit, void *ctx);
 /* One task, visited once; STORE_NOT_FOUND if there is none with that id. */
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
 /*
