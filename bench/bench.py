@@ -539,7 +539,9 @@ class AppProc:
     def __enter__(self):
         logf = open(self.log_path, "wb")
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen([BIN, "serve"], env=self.env, cwd=self.bench.tmp,
+        # A variant may name another binary (bench/ab.py base:TCA_BIN=/old/TechChallengeApp).
+        self.proc = subprocess.Popen([self.env.get("TCA_BIN") or BIN, "serve"], env=self.env,
+                                     cwd=self.bench.tmp,
                                      stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
         logf.close()
         req = b"GET /healthcheck/ HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n"

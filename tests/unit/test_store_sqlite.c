@@ -284,6 +284,47 @@ static void test_id_limit(void)
     store_free(store);
 }
 
+/* List versions (store.h): equal while nothing changed, different after any commit — ours or
+ * another connection's — and the versioned list reports the version of its own read. */
+static void test_list_versions(void)
+{
+    struct config cfg;
+    char path[4096], err[STORE_ERRMSG_MAX], dir[4096], got[64];
+    struct store *store = NULL;
+    snprintf(dir, sizeof(dir), "%s/versions", tmpdir);
+    mkdir(dir, 0700);
+    test_sqlite_config(&cfg, dir, path);
+    is_int(try_open(&cfg, &store, err), STORE_OK, "open");
+    uint64_t v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;
+    is_int(store_task_list_version(store, &v1), STORE_OK, "list version");
+    ok(v1 != 0, "the embedded store has list versions");
+    store_task_list_version(store, &v2);
+    ok(v1 == v2, "unchanged tasks: the same version");
+
+    struct rows r = {0};
+    is_int(store_task_list_versioned(store, &v3, collect_visit, &r), STORE_OK, "versioned list");
+    ok(v3 == v1 && r.n == 0, "it reads the same version, and no task");
+    rows_release(&r);
+
+    create(store, "one");
+    store_task_list_version(store, &v4);
+    ok(v4 != v3, "a create through the store changes the version");
+    r = (struct rows){0};
+    store_task_list_versioned(store, &v5, collect_visit, &r);
+    ok(v5 == v4 && r.n == 1, "the versioned list has the task, at that version");
+    rows_release(&r);
+
+    sql_direct(path, "UPDATE tasks SET title = 'changed elsewhere'", got, sizeof(got));
+    store_task_list_version(store, &v1);
+    ok(v1 != v5, "a commit by another connection changes the version");
+    r = (struct rows){0};
+    store_task_list_versioned(store, &v2, collect_visit, &r);
+    ok(v2 == v1 && r.n == 1 && row_is(&r.v[0], "changed elsewhere", 17, 1, false),
+       "and the versioned list reads that commit, at that version");
+    rows_release(&r);
+    store_free(store);
+}
+
 int main(void)
 {
     log_init(LOG_WARN, LOG_FORMAT_TEXT);
@@ -295,9 +336,10 @@ int main(void)
     test_unwritable_directory();
     test_read_only_file();
     test_id_limit();
+    test_list_versions();
 
     test_rmdir(tmpdir); /* the subdirectories first */
-    const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids"};
+    const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids", "versions"};
     for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
         char sub[4200];
         snprintf(sub, sizeof(sub), "%s/%s", tmpdir, subdirs[i]);
