@@ -22,7 +22,7 @@ struct app {
     struct batcher *lists;         /* batches of GET /api/task/ (task_list.c), or NULL */
     struct batcher *gets;          /* batches of GET /api/task/{id}/ (task.c), or NULL */
     struct batcher *creates;       /* batches of POST /api/task/ (task.c), or NULL */
-    struct list_cache *list_cache; /* the last list body, where lists are not batched, or NULL */
+    struct list_cache *list_cache; /* the last GET list body (task_list.c) */
     struct http_tls *tls;          /* HTTPS on the listener (http/tls.c), or NULL for plain HTTP */
     time_t started;
     atomic_bool draining; /* SIGTERM received: health says 503, responses say Connection: close */

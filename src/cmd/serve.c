@@ -141,8 +141,8 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     app.lists = pg ? batcher_new(1, cfg->db_pool_timeout, 0) : NULL;
     app.gets = pg ? batcher_new(1, cfg->db_pool_timeout, GET_BATCH_MAX) : NULL;
     app.creates = batcher_new(CREATES_IN_FLIGHT, cfg->db_pool_timeout, CREATE_BATCH_MAX);
-    /* Unbatched lists share their last body while the tasks are unchanged (ADR 0026). */
-    app.list_cache = pg ? NULL : list_cache_new();
+    /* GET lists share their last body while the tasks are unchanged (ADR 0026). */
+    app.list_cache = list_cache_new();
     struct http_server *server = http_server_start(&app, &app_route_table, err, sizeof err);
     if (!server) {
         log_error("%s", err);

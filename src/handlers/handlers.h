@@ -22,7 +22,7 @@ extern const struct route_table app_route_table;
 
 void task_list_handler(struct http_request *req);
 /* The last GET list body and the list version it was read at (task_list.c, ADR 0026): made by
- * `serve` for a store that has list versions, freed after the server stopped. */
+ * `serve` before the server starts, freed after it stopped. */
 struct list_cache *list_cache_new(void);
 void list_cache_free(struct list_cache *cache);
 

@@ -1,22 +1,23 @@
 /*
- * task_list.c — GET /api/task/, with concurrent requests batched onto one query.
+ * task_list.c — GET /api/task/: one encoded body, shared by every request that may have it.
  *
- * A batch (handlers/batch.h) is open while its query has not been sent: a request that finds
- * an open batch joins it (its connection is suspended, so its worker thread goes on serving
- * others) and gets the same bytes as every other member, rendered once. The leader runs the
- * query; the store calls back just before sending it, and that call closes the batch. A request
- * arriving after that starts the next batch.
+ * The last body is kept with the list version (store.h) of the read it was rendered from. Each
+ * request (or batch of requests) asks the store for the tasks "unless still at that version": a
+ * read that begins after the request did. If the store says unchanged, the request is answered
+ * with the kept bytes — exactly what its own read would have rendered; otherwise the store
+ * returned the tasks, and the new body replaces the kept one. So every GET sees every write
+ * acknowledged before it started, made by this instance or by anyone else on the database, and
+ * concurrent lists of unchanged tasks share one body instead of a copy each. (ADR 0026.)
  *
- * Reads stay linearizable: every member of a batch arrived before its query was sent, so the
- * result reflects every write acknowledged before any member started — on this instance or on
- * any other sharing the database. Nothing is kept once a batch has been answered.
+ * On PostgreSQL concurrent requests are also batched onto one query (ADR 0007): a batch
+ * (handlers/batch.h) is open while its query has not been sent; a request that finds an open
+ * batch joins it (its connection is suspended, so its worker thread goes on serving others) and
+ * gets the same bytes as every other member. The store calls back just before sending the query,
+ * and that call closes the batch: every member arrived before the read began.
  *
- * On a store with list versions (the embedded one, store.h) there is no batching: the last body
- * is kept with the version of the read it came from, and a request whose own version check
- * (a read that begins after the request did) finds the same version gets those same bytes. A
- * request that finds it stale rebuilds it, one at a time, and those waiting take the new body if
- * it carries their version. Concurrent lists of an unchanged table share one body, not a copy
- * each. (ADR 0026.)
+ * On SQLite, where a read is a few microseconds of local work, requests are not batched; they
+ * take turns (the build lock) instead, so that after a write one request renders the new body and
+ * the others find it kept, rather than each rendering a copy.
  */
 
 #include <pthread.h>
@@ -31,8 +32,8 @@
 
 struct list_cache {
     pthread_mutex_t lock;   /* guards version and body; held only to read or swap them */
-    pthread_mutex_t build;  /* one rebuild at a time */
-    uint64_t version;       /* of the read body was rendered from */
+    pthread_mutex_t build;  /* unbatched requests take turns (see the top of the file) */
+    uint64_t version;       /* of the read body was rendered from; 0: none kept */
     struct http_body *body; /* one reference held, or NULL */
 };
 
@@ -49,21 +50,6 @@ static int write_list_item(const struct task *task, void *ctx)
     w->first = false;
     task_encode(w->out, task);
     return 0;
-}
-
-/* Renders the list into out; returns the store's status. */
-static enum store_status render(struct store *store, store_sent_fn sent, void *arg, struct buf *out)
-{
-    struct list_writer w = {out, true};
-    buf_putc(out, '[');
-    enum store_status st = store_task_list_sent(store, sent, arg, write_list_item, &w);
-    buf_putc(out, ']');
-    return st;
-}
-
-static void serve_unbatched(struct http_request *req)
-{
-    respond_store(req, render(req->app->store, NULL, NULL, &req->out), HTTP_STATUS_OK, HTTP_JSON);
 }
 
 struct list_cache *list_cache_new(void)
@@ -84,15 +70,14 @@ void list_cache_free(struct list_cache *cache)
     free(cache);
 }
 
-/* The kept body, with a reference for the caller, if it was read at version; else NULL. */
-static struct http_body *cached(struct list_cache *cache, uint64_t version)
+/* The kept body (with a reference for the caller) and its version; NULL and 0 if none. */
+static struct http_body *kept(struct list_cache *cache, uint64_t *version)
 {
-    struct http_body *body = NULL;
     pthread_mutex_lock(&cache->lock);
-    if (cache->body && cache->version == version) {
-        body = cache->body;
+    struct http_body *body = cache->body;
+    *version = cache->version;
+    if (body)
         http_body_ref(body);
-    }
     pthread_mutex_unlock(&cache->lock);
     return body;
 }
@@ -110,47 +95,42 @@ static void keep(struct list_cache *cache, uint64_t version, struct http_body *b
     http_body_unref(old);
 }
 
-/* Renders the list and its version from one read; *body gets a new body on STORE_OK. */
-static enum store_status render_versioned(struct store *store, uint64_t *version,
-                                          struct http_body **body)
+/*
+ * The list as a body (*out, one reference for the caller, on STORE_OK): the kept one if the
+ * store says the tasks are unchanged since it was read, else a new one, which is then kept.
+ * sent(arg) as for store_task_list_sent.
+ */
+static enum store_status list_body(struct store *store, struct list_cache *cache,
+                                   store_sent_fn sent, void *arg, struct http_body **out)
 {
-    struct buf out = BUF_INIT;
-    struct list_writer w = {&out, true};
-    buf_putc(&out, '[');
-    enum store_status st = store_task_list_versioned(store, version, write_list_item, &w);
-    buf_putc(&out, ']');
-    *body = st == STORE_OK ? http_body_new(&out) : NULL;
-    buf_release(&out);
+    uint64_t known, version;
+    struct http_body *old = kept(cache, &known);
+    struct buf buf = BUF_INIT;
+    struct list_writer w = {&buf, true};
+    buf_putc(&buf, '[');
+    enum store_status st =
+        store_task_list_if_changed(store, known, &version, sent, arg, write_list_item, &w);
+    buf_putc(&buf, ']');
+    *out = NULL;
+    if (st == STORE_OK && old && version == known) { /* unchanged: nothing was visited */
+        *out = old;
+        old = NULL;
+    } else if (st == STORE_OK) {
+        *out = http_body_new(&buf);
+        if (version != 0)
+            keep(cache, version, *out);
+    }
+    http_body_unref(old);
+    buf_release(&buf);
     return st;
 }
 
-static void serve_cached(struct http_request *req, struct list_cache *cache)
+static void serve_unbatched(struct http_request *req, struct list_cache *cache)
 {
-    struct store *store = req->app->store;
-    uint64_t version;
-    enum store_status st = store_task_list_version(store, &version);
-    if (st != STORE_OK) {
-        respond_store_error(req, st);
-        return;
-    }
-    if (version == 0) { /* the store cannot tell: nothing is kept */
-        serve_unbatched(req);
-        return;
-    }
-    /* version was read after this request began: a body read at the same version is as fresh
-     * as a read of our own. */
-    struct http_body *body = cached(cache, version);
-    if (!body) {
-        pthread_mutex_lock(&cache->build);
-        body = cached(cache, version); /* built while we waited */
-        if (!body) {
-            uint64_t read_at;
-            st = render_versioned(store, &read_at, &body);
-            if (st == STORE_OK && read_at != 0)
-                keep(cache, read_at, body);
-        }
-        pthread_mutex_unlock(&cache->build);
-    }
+    struct http_body *body;
+    pthread_mutex_lock(&cache->build);
+    enum store_status st = list_body(req->app->store, cache, NULL, NULL, &body);
+    pthread_mutex_unlock(&cache->build);
     respond_store_body(req, st, body);
     http_body_unref(body);
 }
@@ -159,10 +139,7 @@ void task_list_handler(struct http_request *req)
 {
     struct batcher *lists = req->app->lists;
     if (!lists) {
-        if (req->app->list_cache)
-            serve_cached(req, req->app->list_cache);
-        else
-            serve_unbatched(req);
+        serve_unbatched(req, req->app->list_cache);
         return;
     }
     struct batch *batch = batcher_enter(lists, req, NULL);
@@ -170,11 +147,11 @@ void task_list_handler(struct http_request *req)
         return; /* joined: the leader answers */
 
     struct batch_closer closer = {lists, batch}; /* later arrivals start the next batch */
-    struct buf out = BUF_INIT;
-    enum store_status st = render(req->app->store, batcher_close_hook, &closer, &out);
+    struct http_body *body;
+    enum store_status st =
+        list_body(req->app->store, req->app->list_cache, batcher_close_hook, &closer, &body);
     batcher_done(lists, batch);
 
-    struct http_body *body = http_body_new(&out);
     for (size_t i = 0; i < batch->n; i++)
         respond_store_body(batch->members[i].req, st, body);
     http_body_unref(body);

@@ -78,24 +78,18 @@ enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, 
     return record(store, STORE_OP_LIST, t, store->backend->task_list(store, sent, arg, visit, ctx));
 }
 
-enum store_status store_task_list_version(struct store *store, uint64_t *version)
+enum store_status store_task_list_if_changed(struct store *store, uint64_t known, uint64_t *version,
+                                             store_sent_fn sent, void *arg, task_visit_fn visit,
+                                             void *ctx)
 {
-    *version = 0;
-    if (!store->backend->task_list_version)
-        return STORE_OK;
     uint64_t t = clock_now_ns();
-    return record(store, STORE_OP_LIST, t, store->backend->task_list_version(store, version));
-}
-
-enum store_status store_task_list_versioned(struct store *store, uint64_t *version,
-                                            task_visit_fn visit, void *ctx)
-{
     *version = 0;
-    if (!store->backend->task_list_versioned)
-        return store_task_list(store, visit, ctx);
-    uint64_t t = clock_now_ns();
-    return record(store, STORE_OP_LIST, t,
-                  store->backend->task_list_versioned(store, version, visit, ctx));
+    if (!store->backend->task_list_if_changed)
+        return record(store, STORE_OP_LIST, t,
+                      store->backend->task_list(store, sent, arg, visit, ctx));
+    return record(
+        store, STORE_OP_LIST, t,
+        store->backend->task_list_if_changed(store, known, version, sent, arg, visit, ctx));
 }
 
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx)

@@ -106,20 +106,20 @@ typedef void (*store_sent_fn)(void *arg);
 enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, void *arg,
                                        task_visit_fn visit, void *ctx);
 /*
- * List versions, so that a caller may keep what it derived from the list (its JSON) and reuse it
- * while the tasks are unchanged. A version is a number other than 0; two equal versions from one
- * open store mean the tasks were the same at both reads, whoever wrote in between (this process
- * or another one on the same database). 0 means the backend cannot tell (PostgreSQL: ADR 0026):
- * reuse nothing. Versions are not ordered: a different version says only "maybe changed".
+ * The tasks unless they are unchanged since a read the caller remembers, so that it may keep what
+ * it derived from the list (its JSON) and reuse it. A list version is a number other than 0; two
+ * equal versions from one open store mean the tasks were the same at both reads, whoever wrote
+ * in between (this process, another instance, another program on the same database). Versions
+ * are not ordered: a different one says only "maybe changed".
  *
- * store_task_list_version: the version as of a read that begins during the call, so it reflects
- * every write that completed before the call. Counts as a list in the store's metrics.
- * store_task_list_versioned: store_task_list, and the version of the very read (snapshot) the
- * tasks came from.
+ * Reads the tasks as store_task_list_sent does (sent as there; the read begins after it), and
+ * its version. If that is known, visits nothing and sets *version to known; otherwise visits
+ * every task of that same read and sets *version to its version, or to 0 if the backend cannot
+ * tell (then keep nothing). known 0 always reads. Counts as a list in the store's metrics.
  */
-enum store_status store_task_list_version(struct store *store, uint64_t *version);
-enum store_status store_task_list_versioned(struct store *store, uint64_t *version,
-                                            task_visit_fn visit, void *ctx);
+enum store_status store_task_list_if_changed(struct store *store, uint64_t known, uint64_t *version,
+                                             store_sent_fn sent, void *arg, task_visit_fn visit,
+                                             void *ctx);
 /* One task, visited once; STORE_NOT_FOUND if there is none with that id. */
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
 /*

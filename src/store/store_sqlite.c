@@ -569,11 +569,8 @@ static enum store_status run_plain(struct sqlite_store *s, struct sqlite_conn *c
     return status;
 }
 
-/*
- * The lister's data_version as a list version: never 0 (store.h), and equal only for equal
- * data_versions. Outside a transaction the pragma reads in a read transaction of its own, which
- * begins now; inside one, in that transaction's snapshot.
- */
+/* The lister's data_version, read in its transaction's snapshot, as a list version: never 0
+ * (store.h), and equal only for equal data_versions. */
 static enum store_status read_version(struct sqlite_store *s, struct sqlite_conn *c,
                                       uint64_t *version)
 {
@@ -588,20 +585,10 @@ static enum store_status read_version(struct sqlite_store *s, struct sqlite_conn
     return status;
 }
 
-static enum store_status sqlite_task_list_version(struct store *store, uint64_t *version)
-{
-    struct sqlite_store *s = (struct sqlite_store *)store;
-    struct sqlite_conn *c = pool_acquire(&s->lister, s->pool_timeout_ms);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_status status = read_version(s, c, version);
-    pool_put(&s->lister, c);
-    return status;
-}
-
 /* The version and the rows come from one read transaction: one snapshot. */
-static enum store_status sqlite_task_list_versioned(struct store *store, uint64_t *version,
-                                                    task_visit_fn visit, void *ctx)
+static enum store_status sqlite_task_list_if_changed(struct store *store, uint64_t known,
+                                                     uint64_t *version, store_sent_fn sent,
+                                                     void *arg, task_visit_fn visit, void *ctx)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
     struct sqlite_conn *c = pool_acquire(&s->lister, s->pool_timeout_ms);
@@ -609,9 +596,12 @@ static enum store_status sqlite_task_list_versioned(struct store *store, uint64_
         return STORE_UNAVAILABLE;
     bool found;
     enum store_status status = run_plain(s, c, STMT_BEGIN, "begin a read");
-    if (status == STORE_OK)
+    if (status == STORE_OK) {
+        if (sent)
+            sent(arg);
         status = read_version(s, c, version); /* begins the snapshot */
-    if (status == STORE_OK)
+    }
+    if (status == STORE_OK && *version != known)
         status = visit_rows(s, c, c->stmt[STMT_LIST], NULL, NULL, visit, ctx, &found);
     if (status == STORE_OK)
         status = run_plain(s, c, STMT_COMMIT, "end a read");
@@ -1079,8 +1069,7 @@ const struct store_backend store_sqlite_backend = {
     .free = sqlite_free,
     .ping = sqlite_ping,
     .task_list = sqlite_task_list,
-    .task_list_version = sqlite_task_list_version,
-    .task_list_versioned = sqlite_task_list_versioned,
+    .task_list_if_changed = sqlite_task_list_if_changed,
     .task_get = sqlite_task_get,
     .task_create = sqlite_task_create,
     .task_create_many = sqlite_task_create_many,

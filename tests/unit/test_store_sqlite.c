@@ -284,43 +284,43 @@ static void test_id_limit(void)
     store_free(store);
 }
 
-/* List versions (store.h): equal while nothing changed, different after any commit — ours or
- * another connection's — and the versioned list reports the version of its own read. */
+/* List versions (store.h): unchanged tasks keep their version and are not visited again; any
+ * commit — through the store or by another connection — changes it, and the tasks come back. */
+static size_t list_since(struct store *store, uint64_t known, uint64_t *version, struct rows *r)
+{
+    rows_reset(r);
+    if (store_task_list_if_changed(store, known, version, NULL, NULL, collect_visit, r) != STORE_OK)
+        return (size_t)-1;
+    return r->n;
+}
+
 static void test_list_versions(void)
 {
     struct config cfg;
     char path[4096], err[STORE_ERRMSG_MAX], dir[4096], got[64];
     struct store *store = NULL;
+    struct rows r = {0};
     snprintf(dir, sizeof(dir), "%s/versions", tmpdir);
     mkdir(dir, 0700);
     test_sqlite_config(&cfg, dir, path);
     is_int(try_open(&cfg, &store, err), STORE_OK, "open");
-    uint64_t v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;
-    is_int(store_task_list_version(store, &v1), STORE_OK, "list version");
-    ok(v1 != 0, "the embedded store has list versions");
-    store_task_list_version(store, &v2);
-    ok(v1 == v2, "unchanged tasks: the same version");
-
-    struct rows r = {0};
-    is_int(store_task_list_versioned(store, &v3, collect_visit, &r), STORE_OK, "versioned list");
-    ok(v3 == v1 && r.n == 0, "it reads the same version, and no task");
-    rows_release(&r);
-
     create(store, "one");
-    store_task_list_version(store, &v4);
-    ok(v4 != v3, "a create through the store changes the version");
-    r = (struct rows){0};
-    store_task_list_versioned(store, &v5, collect_visit, &r);
-    ok(v5 == v4 && r.n == 1, "the versioned list has the task, at that version");
-    rows_release(&r);
+    uint64_t v1 = 0, v2 = 0, v3 = 0, v4 = 0;
+    is_int(list_since(store, 0, &v1, &r), 1, "known 0: the tasks are read");
+    ok(v1 != 0, "the embedded store has list versions");
+    is_int(list_since(store, v1, &v2, &r), 0, "unchanged: nothing is visited");
+    ok(v2 == v1, "and the version is the one known");
 
-    sql_direct(path, "UPDATE tasks SET title = 'changed elsewhere'", got, sizeof(got));
-    store_task_list_version(store, &v1);
-    ok(v1 != v5, "a commit by another connection changes the version");
-    r = (struct rows){0};
-    store_task_list_versioned(store, &v2, collect_visit, &r);
-    ok(v2 == v1 && r.n == 1 && row_is(&r.v[0], "changed elsewhere", 17, 1, false),
-       "and the versioned list reads that commit, at that version");
+    create(store, "two");
+    is_int(list_since(store, v1, &v3, &r), 2, "after a create through the store: read again");
+    ok(v3 != v1, "with another version");
+
+    sql_direct(path, "UPDATE tasks SET title = 'changed elsewhere' WHERE title = 'one'", got,
+               sizeof(got));
+    is_int(list_since(store, v3, &v4, &r), 2, "after a commit by another connection: read again");
+    ok(v4 != v3 && r.n == 2 && row_is(&r.v[0], "changed elsewhere", 17, 1, false),
+       "with another version, and that commit in it");
+    is_int(list_since(store, v4, &v1, &r), 0, "then unchanged again");
     rows_release(&r);
     store_free(store);
 }
