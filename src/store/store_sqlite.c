@@ -569,8 +569,9 @@ static enum store_status run_plain(struct sqlite_store *s, struct sqlite_conn *c
     return status;
 }
 
-/* The lister's data_version, read in its transaction's snapshot, as a list version: never 0
- * (store.h), and equal only for equal data_versions. */
+/* The lister's data_version as a list version: never 0 (store.h), and equal only for equal
+ * data_versions. Outside a transaction the pragma reads in a read transaction of its own; inside
+ * one, in that transaction's snapshot. */
 static enum store_status read_version(struct sqlite_store *s, struct sqlite_conn *c,
                                       uint64_t *version)
 {
@@ -585,7 +586,11 @@ static enum store_status read_version(struct sqlite_store *s, struct sqlite_conn
     return status;
 }
 
-/* The version and the rows come from one read transaction: one snapshot. */
+/*
+ * The check is the pragma alone, in a read transaction of its own that begins during the call.
+ * If the version is not known, the version and the rows come from one explicit read transaction
+ * (one snapshot), begun later still.
+ */
 static enum store_status sqlite_task_list_if_changed(struct store *store, uint64_t known,
                                                      uint64_t *version, store_sent_fn sent,
                                                      void *arg, task_visit_fn visit, void *ctx)
@@ -594,19 +599,22 @@ static enum store_status sqlite_task_list_if_changed(struct store *store, uint64
     struct sqlite_conn *c = pool_acquire(&s->lister, s->pool_timeout_ms);
     if (!c)
         return STORE_UNAVAILABLE;
+    if (sent)
+        sent(arg);
     bool found;
-    enum store_status status = run_plain(s, c, STMT_BEGIN, "begin a read");
-    if (status == STORE_OK) {
-        if (sent)
-            sent(arg);
+    enum store_status status = read_version(s, c, version);
+    if (status != STORE_OK || *version == known)
+        goto done;
+    status = run_plain(s, c, STMT_BEGIN, "begin a read");
+    if (status == STORE_OK)
         status = read_version(s, c, version); /* begins the snapshot */
-    }
-    if (status == STORE_OK && *version != known)
+    if (status == STORE_OK)
         status = visit_rows(s, c, c->stmt[STMT_LIST], NULL, NULL, visit, ctx, &found);
     if (status == STORE_OK)
         status = run_plain(s, c, STMT_COMMIT, "end a read");
     if (!sqlite3_get_autocommit(c->db))
         exec_sql(c->db, "ROLLBACK");
+done:
     pool_put(&s->lister, c);
     return status;
 }
