@@ -9,6 +9,8 @@
  * prepared statements, handed out by two small pools (mutex + condvar). Writes serialize on
  * our pool instead of in SQLite's busy handler, which sleeps; reads run concurrently with each
  * other and with the writer, as WAL allows. See docs/adr/0004-embedded-store-sqlite.md.
+ * Lists go through one more reader, the lister, whose PRAGMA data_version is the list version
+ * of store.h: it changes whenever anyone else committed (docs/adr/0026-shared-list-body.md).
  *
  * Rows are handed to the visitor only after the statement finished: for writes that means after
  * the commit, so a caller never reports a write that did not reach the disk.
@@ -72,7 +74,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
                     "WHERE id = ?4 RETURNING " TASK_COLUMNS,
     [STMT_DELETE] = "DELETE FROM tasks WHERE id = ?1",
     /* Changes whenever another connection (of this process or any other) committed since this
-     * connection last looked; the lister's version of the list (sqlite_task_list_version). */
+     * connection last looked: the lister's list version (sqlite_task_list_if_changed). */
     [STMT_DATA_VERSION] = "PRAGMA data_version",
     [STMT_BEGIN] = "BEGIN",
     [STMT_COMMIT] = "COMMIT",
