@@ -18,6 +18,9 @@
  * config values), and every message that leaves this file is one line with the password masked.
  * The password is the one setting that may change: when it comes from VTT_DBPASSWORD_FILE and
  * the server refuses it, the file is read again (conn_connect, ADR 0020).
+ *
+ * The list version of store.h is the list statement's own snapshot (pg_current_snapshot()): the
+ * statement returns the tasks only if it differs from the one the caller knows (ADR 0026).
  */
 #include <errno.h>
 #include <libpq-fe.h>
