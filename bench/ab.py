@@ -8,7 +8,8 @@ Each variant is NAME[@STORE]:[KEY=VALUE,...] (environment for the app); @STORE (
 runs that variant on another store than --store, e.g. `emb@sqlite:` for the embedded ceiling
 of a PostgreSQL scenario in the same rounds. Each round runs every variant
 (and the reference, if any) once, back to back; prints medians and each variant's median ratio
-to the first variant (and to the reference).
+to the first variant (and to the reference). TCA_BIN=PATH in a variant runs another binary
+(e.g. a build of main as the first variant: before/after in one interleaved run).
 """
 import argparse
 import os

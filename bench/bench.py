@@ -229,8 +229,9 @@ class Bench:
         for store in self.args.stores:
             for d in DATASETS:
                 self.tool(store, d, "updatedb", "-s")
-        self.pg.psql(FILL_SQL % (LETTERS, PG_SERIES), dbname="d1000")
-        self.pg.psql("VACUUM ANALYZE tasks", dbname="d1000")
+        if "pg" in self.args.stores:  # (the tables exist only for the stores asked for)
+            self.pg.psql(FILL_SQL % (LETTERS, PG_SERIES), dbname="d1000")
+            self.pg.psql("VACUUM ANALYZE tasks", dbname="d1000")
         if "sqlite" in self.args.stores:
             subprocess.run(["sqlite3", os.path.join(self.tmp, "d1000.db"),
                             FILL_SQL % (LETTERS, SQLITE_SERIES)], check=True, timeout=60)
@@ -539,7 +540,9 @@ class AppProc:
     def __enter__(self):
         logf = open(self.log_path, "wb")
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen([BIN, "serve"], env=self.env, cwd=self.bench.tmp,
+        # A variant may name another binary (bench/ab.py base:TCA_BIN=/old/TechChallengeApp).
+        self.proc = subprocess.Popen([self.env.get("TCA_BIN") or BIN, "serve"], env=self.env,
+                                     cwd=self.bench.tmp,
                                      stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
         logf.close()
         req = b"GET /healthcheck/ HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n"

@@ -40,6 +40,7 @@ void handlers_open(struct app *app)
     h->lists = pg ? batcher_new(1, wait_ms, 0, park, resume) : NULL;
     h->gets = pg ? batcher_new(1, wait_ms, GET_BATCH_MAX, park, resume) : NULL;
     h->creates = batcher_new(CREATES_IN_FLIGHT, wait_ms, CREATE_BATCH_MAX, park, resume);
+    h->list_cache = list_cache_new(); /* GET lists share their last body (ADR 0026) */
     app->handlers = h;
 }
 
@@ -51,6 +52,7 @@ void handlers_close(struct app *app)
     batcher_free(h->creates);
     batcher_free(h->gets);
     batcher_free(h->lists);
+    list_cache_free(h->list_cache);
     free(h);
     app->handlers = NULL;
 }

@@ -23,9 +23,10 @@ struct app;
 
 /* The handlers' own state, private to src/handlers/ (app->handlers). */
 struct handlers {
-    struct batcher *lists;   /* batches of GET /api/task/ (task_list.c), or NULL */
-    struct batcher *gets;    /* batches of GET /api/task/{id}/ (task.c), or NULL */
-    struct batcher *creates; /* batches of POST /api/task/ (task.c) */
+    struct batcher *lists;         /* batches of GET /api/task/ (task_list.c), or NULL */
+    struct batcher *gets;          /* batches of GET /api/task/{id}/ (task.c), or NULL */
+    struct batcher *creates;       /* batches of POST /api/task/ (task.c) */
+    struct list_cache *list_cache; /* the last GET list body (task_list.c, ADR 0026) */
 };
 
 /* Sets app->handlers from app->cfg: which routes batch, and how (ADRs 0007, 0010, 0012). */
@@ -39,6 +40,10 @@ extern const size_t app_routes_count;
 extern const struct route_table app_route_table;
 
 void task_list_handler(struct http_request *req);
+/* The last GET list body and the list version it was read at (task_list.c, ADR 0026): made by
+ * handlers_open, freed by handlers_close. */
+struct list_cache *list_cache_new(void);
+void list_cache_free(struct list_cache *cache);
 
 void task_create_handler(struct http_request *req);
 void task_get_handler(struct http_request *req);

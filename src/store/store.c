@@ -78,6 +78,20 @@ enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, 
     return record(store, STORE_OP_LIST, t, store->backend->task_list(store, sent, arg, visit, ctx));
 }
 
+enum store_status store_task_list_if_changed(struct store *store, uint64_t known, uint64_t *version,
+                                             store_sent_fn sent, void *arg, task_visit_fn visit,
+                                             void *ctx)
+{
+    uint64_t t = clock_now_ns();
+    *version = 0;
+    if (!store->backend->task_list_if_changed)
+        return record(store, STORE_OP_LIST, t,
+                      store->backend->task_list(store, sent, arg, visit, ctx));
+    return record(
+        store, STORE_OP_LIST, t,
+        store->backend->task_list_if_changed(store, known, version, sent, arg, visit, ctx));
+}
+
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx)
 {
     if (!id_in_range(id))

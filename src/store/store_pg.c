@@ -18,6 +18,9 @@
  * config values), and every message that leaves this file is one line with the password masked.
  * The password is the one setting that may change: when it comes from VTT_DBPASSWORD_FILE and
  * the server refuses it, the file is read again (conn_connect, ADR 0020).
+ *
+ * The list version of store.h is the list statement's own snapshot (pg_current_snapshot()): the
+ * statement returns the tasks only if it differs from the one the caller knows (ADR 0026).
  */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -66,6 +69,7 @@
 enum stmt {
     STMT_PING,
     STMT_LIST,
+    STMT_LIST_IF_CHANGED,
     STMT_GET,
     STMT_GET_MANY,
     STMT_INSERT,
@@ -86,6 +90,16 @@ static const struct {
                    "SELECT id, completed, priority, title FROM tasks ORDER BY priority, id",
                    0,
                    {0}},
+    /* The list unless the statement's snapshot is still $1 (ADR 0026): that snapshot in column 0
+     * of every row; the tasks, or when unchanged (or none) one row of NULLs, in columns 1..4. */
+    [STMT_LIST_IF_CHANGED] = {"tca_list_if_changed",
+                              "SELECT s.snap, t.id, t.completed, t.priority, t.title "
+                              "FROM (SELECT pg_current_snapshot()::text) AS s(snap) "
+                              "LEFT JOIN LATERAL (SELECT id, completed, priority, title "
+                              "FROM tasks WHERE s.snap IS DISTINCT FROM $1) AS t ON true "
+                              "ORDER BY t.priority, t.id",
+                              1,
+                              {OID_TEXT}},
     [STMT_GET] = {"tca_get",
                   "SELECT id, completed, priority, title FROM tasks WHERE id = $1",
                   1,
@@ -161,6 +175,12 @@ struct pg_store {
     bool probing; /* a caller is trying to connect while down */
     int backoff_ms;
     struct timespec retry_at; /* no attempt before this while down */
+
+    /* List versions (store.h): the snapshot of the last list read and the version it got. */
+    pthread_mutex_t snap_lock; /* guards the three below */
+    char *snap;                /* pg_current_snapshot() as text, or NULL */
+    uint64_t snap_version;
+    uint64_t versions; /* the last version handed out */
 };
 
 /* ---- messages ---- */
@@ -802,16 +822,22 @@ static int64_t get_int(const PGresult *res, int row, int col)
     return (int64_t)u;
 }
 
-/* Row row of res (id, completed, priority, title) as a task; the title stays in res. */
-static struct task row_task(const PGresult *res, int row)
+/* Row row of res (id, completed, priority, title from column col on) as a task; the title
+ * stays in res. */
+static struct task row_task_at(const PGresult *res, int row, int col)
 {
     return (struct task){
-        .id = get_int(res, row, 0),
-        .complete = PQgetlength(res, row, 1) == 1 && PQgetvalue(res, row, 1)[0] != 0,
-        .priority = (int32_t)get_int(res, row, 2),
-        .title = PQgetvalue(res, row, 3),
-        .title_len = (size_t)PQgetlength(res, row, 3),
+        .id = get_int(res, row, col),
+        .complete = PQgetlength(res, row, col + 1) == 1 && PQgetvalue(res, row, col + 1)[0] != 0,
+        .priority = (int32_t)get_int(res, row, col + 2),
+        .title = PQgetvalue(res, row, col + 3),
+        .title_len = (size_t)PQgetlength(res, row, col + 3),
     };
+}
+
+static struct task row_task(const PGresult *res, int row)
+{
+    return row_task_at(res, row, 0);
 }
 
 /* Visits the rows of res; returns how many there were. */
@@ -859,6 +885,67 @@ static enum store_status pg_task_list(struct store *store, store_sent_fn sent, v
 {
     struct pg_args a = {.sent = sent, .sent_arg = arg};
     return run_rows(store, STMT_LIST, &a, true, false, visit, ctx);
+}
+
+/* The version for a list read at snapshot snap: the same as the last read's if the snapshot is
+ * the same (the same snapshot sees the same rows), else a new one. */
+static uint64_t snap_version(struct pg_store *s, const char *snap)
+{
+    pthread_mutex_lock(&s->snap_lock);
+    if (!s->snap || strcmp(s->snap, snap) != 0) {
+        free(s->snap);
+        s->snap = xstrdup(snap);
+        s->snap_version = ++s->versions;
+    }
+    uint64_t version = s->snap_version;
+    pthread_mutex_unlock(&s->snap_lock);
+    return version;
+}
+
+/*
+ * One statement: its snapshot, and the tasks unless that snapshot is the one known was read at.
+ * Two equal snapshots (xmin, xmax and the transactions in progress) see the same committed
+ * transactions, so the same rows, in any table, whichever instance wrote them; a write that
+ * was acknowledged committed before, so a snapshot taken after it differs from any taken before.
+ */
+static enum store_status pg_task_list_if_changed(struct store *store, uint64_t known,
+                                                 uint64_t *version, store_sent_fn sent, void *arg,
+                                                 task_visit_fn visit, void *ctx)
+{
+    struct pg_store *s = (struct pg_store *)store;
+    struct pg_args a = {.sent = sent, .sent_arg = arg};
+    char *known_snap = NULL;
+    pthread_mutex_lock(&s->snap_lock);
+    if (known != 0 && known == s->snap_version && s->snap)
+        known_snap = xstrdup(s->snap);
+    pthread_mutex_unlock(&s->snap_lock);
+    if (known_snap)
+        args_bytes(&a, 0, known_snap, strlen(known_snap));
+    /* else $1 is NULL, which no snapshot is: the tasks come back */
+
+    PGresult *res;
+    enum store_status st = run(s, STMT_LIST_IF_CHANGED, &a, true, &res);
+    if (st == STORE_OK && (PQntuples(res) < 1 || PQgetisnull(res, 0, 0))) {
+        log_error("PostgreSQL %s returned no snapshot", stmts[STMT_LIST_IF_CHANGED].name);
+        st = STORE_ERROR;
+    }
+    if (st == STORE_OK) {
+        const char *snap = PQgetvalue(res, 0, 0);
+        if (known_snap && strcmp(snap, known_snap) == 0) {
+            *version = known; /* unchanged: the row of NULLs, nothing to visit */
+        } else {
+            *version = snap_version(s, snap);
+            int n = PQntuples(res);
+            for (int row = 0; row < n && !PQgetisnull(res, row, 1); row++) {
+                struct task t = row_task_at(res, row, 1);
+                if (visit(&t, ctx) != 0)
+                    break;
+            }
+        }
+    }
+    PQclear(res);
+    free(known_snap);
+    return st;
 }
 
 static enum store_status pg_task_get(struct store *store, int64_t id, task_visit_fn visit,
@@ -1053,6 +1140,8 @@ static void pg_free(struct store *store)
     pthread_mutex_destroy(&s->lock);
     target_release(&s->target);
     pthread_mutex_destroy(&s->secret_lock);
+    pthread_mutex_destroy(&s->snap_lock);
+    free(s->snap);
     free(s->password_file);
     free(s);
 }
@@ -1072,6 +1161,7 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
     snprintf(s->options, sizeof s->options, "-c statement_timeout=%d", cfg->db_statement_timeout);
     s->password_file = cfg->db_password_file ? xstrdup(cfg->db_password_file) : NULL;
     pthread_mutex_init(&s->secret_lock, NULL);
+    pthread_mutex_init(&s->snap_lock, NULL);
     s->pool_timeout_ms = cfg->db_pool_timeout > 0 ? cfg->db_pool_timeout : 0;
     s->answer_deadline_ms = cfg->db_statement_timeout + ANSWER_GRACE_MS;
     s->ping_deadline_ms =
@@ -1306,6 +1396,7 @@ const struct store_backend store_pg_backend = {
     .free = pg_free,
     .ping = pg_ping,
     .task_list = pg_task_list,
+    .task_list_if_changed = pg_task_list_if_changed,
     .task_get = pg_task_get,
     .task_get_many = pg_task_get_many,
     .task_create = pg_task_create,

@@ -9,6 +9,8 @@
  * prepared statements, handed out by two small pools (mutex + condvar). Writes serialize on
  * our pool instead of in SQLite's busy handler, which sleeps; reads run concurrently with each
  * other and with the writer, as WAL allows. See docs/adr/0004-embedded-store-sqlite.md.
+ * Lists go through one more reader, the lister, whose PRAGMA data_version is the list version
+ * of store.h: it changes whenever anyone else committed (docs/adr/0026-shared-list-body.md).
  *
  * Rows are handed to the visitor only after the statement finished: for writes that means after
  * the commit, so a caller never reports a write that did not reach the disk.
@@ -48,6 +50,9 @@ enum stmt_id {
     STMT_CREATE,
     STMT_UPDATE,
     STMT_DELETE,
+    STMT_DATA_VERSION,
+    STMT_BEGIN,
+    STMT_COMMIT,
     STMT_COUNT,
 };
 
@@ -68,6 +73,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
                     "priority = coalesce(?2, priority), title = coalesce(?3, title) "
                     "WHERE id = ?4 RETURNING " TASK_COLUMNS,
     [STMT_DELETE] = "DELETE FROM tasks WHERE id = ?1",
+    /* Changes whenever another connection (of this process or any other) committed since this
+     * connection last looked: the lister's list version (sqlite_task_list_if_changed). */
+    [STMT_DATA_VERSION] = "PRAGMA data_version",
+    [STMT_BEGIN] = "BEGIN",
+    [STMT_COMMIT] = "COMMIT",
 };
 
 struct sqlite_conn {
@@ -90,6 +100,9 @@ struct sqlite_store {
     int pool_timeout_ms;
     struct conn_pool writer;
     struct conn_pool readers;
+    /* One connection for lists, so that its data_version is one sequence: the list version
+     * (store.h) is that connection's data_version, read in the snapshot the tasks come from. */
+    struct conn_pool lister;
 };
 
 /* One row, copied out of a statement so the visitor can run after the statement finished. */
@@ -418,6 +431,7 @@ static void warn_if_moved(const struct config *cfg, const char *path)
 static void sqlite_free(struct store *store)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
+    pool_release(&s->lister);
     pool_release(&s->readers);
     pool_release(&s->writer);
     free(s->path);
@@ -446,6 +460,7 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
     s->pool_timeout_ms = cfg->db_pool_timeout > 0 ? cfg->db_pool_timeout : 2000;
     pool_init(&s->writer, 1);
     pool_init(&s->readers, readers);
+    pool_init(&s->lister, 1);
 
     /* The writer first, without statements: it creates the file and the schema the
      * statements need. */
@@ -476,6 +491,11 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
         /* Readers never write, whatever a bug would ask them. */
         exec_sql(s->readers.conns[i].db, "PRAGMA query_only = 1");
     }
+    /* The lister never writes either: a commit of its own would not change its data_version. */
+    st = conn_open(&s->lister.conns[0], s->path, false, true, err, errlen);
+    if (st != STORE_OK)
+        goto fail;
+    exec_sql(s->lister.conns[0].db, "PRAGMA query_only = 1");
     *out = &s->base;
     return STORE_OK;
 
@@ -499,23 +519,21 @@ static enum store_status sqlite_ping(struct store *store)
     return status;
 }
 
-/* Reads: the visitor runs on the live row (a read holds no lock a writer waits for in WAL). */
-static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int64_t task_id,
-                                   store_sent_fn sent, void *arg, task_visit_fn visit, void *ctx,
-                                   bool *found)
+/*
+ * Steps the bound read statement st of c to the end, visiting each row live (a read holds no
+ * lock a writer waits for in WAL), then resets it. sent (if not NULL) is called just before the
+ * first step, which begins the read transaction (snapshot) unless one is open.
+ */
+static enum store_status visit_rows(struct sqlite_store *s, struct sqlite_conn *c, sqlite3_stmt *st,
+                                    store_sent_fn sent, void *arg, task_visit_fn visit, void *ctx,
+                                    bool *found)
 {
-    struct sqlite_conn *c = pool_acquire(&s->readers, s->pool_timeout_ms);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    sqlite3_stmt *st = c->stmt[id];
     enum store_status status = STORE_OK;
     bool stopped = false;
     int rc = SQLITE_DONE;
     *found = false;
-    if (id == STMT_GET)
-        sqlite3_bind_int64(st, 1, task_id);
     if (sent)
-        sent(arg); /* the read transaction (snapshot) begins with the first step */
+        sent(arg);
     while (!stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct task t;
         task_from_row(st, &t);
@@ -526,7 +544,80 @@ static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int6
         status = stmt_failed(s, c->db, "read tasks");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return status;
+}
+
+static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int64_t task_id,
+                                   store_sent_fn sent, void *arg, task_visit_fn visit, void *ctx,
+                                   bool *found)
+{
+    struct sqlite_conn *c = pool_acquire(&s->readers, s->pool_timeout_ms);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    if (id == STMT_GET)
+        sqlite3_bind_int64(c->stmt[id], 1, task_id);
+    enum store_status status = visit_rows(s, c, c->stmt[id], sent, arg, visit, ctx, found);
     pool_put(&s->readers, c);
+    return status;
+}
+
+/* Runs a statement of c that returns no rows (BEGIN, COMMIT). */
+static enum store_status run_plain(struct sqlite_store *s, struct sqlite_conn *c, enum stmt_id id,
+                                   const char *what)
+{
+    int rc = sqlite3_step(c->stmt[id]);
+    enum store_status status = rc == SQLITE_DONE ? STORE_OK : stmt_failed(s, c->db, what);
+    sqlite3_reset(c->stmt[id]);
+    return status;
+}
+
+/* The lister's data_version as a list version: never 0 (store.h), and equal only for equal
+ * data_versions. Outside a transaction the pragma reads in a read transaction of its own; inside
+ * one, in that transaction's snapshot. */
+static enum store_status read_version(struct sqlite_store *s, struct sqlite_conn *c,
+                                      uint64_t *version)
+{
+    sqlite3_stmt *st = c->stmt[STMT_DATA_VERSION];
+    int rc = sqlite3_step(st);
+    enum store_status status = STORE_OK;
+    if (rc == SQLITE_ROW)
+        *version = (UINT64_C(1) << 32) | (uint32_t)sqlite3_column_int64(st, 0);
+    else
+        status = stmt_failed(s, c->db, "read the data version");
+    sqlite3_reset(st);
+    return status;
+}
+
+/*
+ * The check is the pragma alone, in a read transaction of its own that begins during the call.
+ * If the version is not known, the version and the rows come from one explicit read transaction
+ * (one snapshot), begun later still.
+ */
+static enum store_status sqlite_task_list_if_changed(struct store *store, uint64_t known,
+                                                     uint64_t *version, store_sent_fn sent,
+                                                     void *arg, task_visit_fn visit, void *ctx)
+{
+    struct sqlite_store *s = (struct sqlite_store *)store;
+    struct sqlite_conn *c = pool_acquire(&s->lister, s->pool_timeout_ms);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    if (sent)
+        sent(arg);
+    bool found;
+    enum store_status status = read_version(s, c, version);
+    if (status != STORE_OK || *version == known)
+        goto done;
+    status = run_plain(s, c, STMT_BEGIN, "begin a read");
+    if (status == STORE_OK)
+        status = read_version(s, c, version); /* begins the snapshot */
+    if (status == STORE_OK)
+        status = visit_rows(s, c, c->stmt[STMT_LIST], NULL, NULL, visit, ctx, &found);
+    if (status == STORE_OK)
+        status = run_plain(s, c, STMT_COMMIT, "end a read");
+    if (!sqlite3_get_autocommit(c->db))
+        exec_sql(c->db, "ROLLBACK");
+done:
+    pool_put(&s->lister, c);
     return status;
 }
 
@@ -988,6 +1079,7 @@ const struct store_backend store_sqlite_backend = {
     .free = sqlite_free,
     .ping = sqlite_ping,
     .task_list = sqlite_task_list,
+    .task_list_if_changed = sqlite_task_list_if_changed,
     .task_get = sqlite_task_get,
     .task_create = sqlite_task_create,
     .task_create_many = sqlite_task_create_many,

@@ -323,6 +323,39 @@ static void test_list_order(struct store *store)
     rows_release(&r);
 }
 
+/* store_task_list_if_changed: the same tasks, in the same order, as store_task_list; nothing
+ * visited exactly when the version is the one known; a write always brings the tasks back. */
+static void test_list_if_changed(struct store *store)
+{
+    struct rows all = {0}, r = {0};
+    uint64_t v1, v2, v3;
+    store_task_list(store, collect_visit, &all);
+    is_int(store_task_list_if_changed(store, 0, &v1, NULL, NULL, collect_visit, &r), STORE_OK,
+           "list if changed, nothing known");
+    bool same = r.n == all.n && r.n > 0;
+    for (size_t i = 0; same && i < r.n; i++)
+        same = r.v[i].id == all.v[i].id && strcmp(r.v[i].title, all.v[i].title) == 0;
+    ok(same, "known 0: every task, in list order");
+    ok(v1 != 0, "a version");
+
+    rows_reset(&r);
+    is_int(store_task_list_if_changed(store, v1, &v2, NULL, NULL, collect_visit, &r), STORE_OK,
+           "list if changed since that version");
+    ok(v2 == v1 ? r.n == 0 : r.n == all.n, "nothing visited exactly when the version is known");
+    ok(v2 == v1, "no write in between: unchanged");
+
+    int64_t id = create(store, "after the version", 17, 0, false);
+    rows_reset(&r);
+    store_task_list_if_changed(store, v2, &v3, NULL, NULL, collect_visit, &r);
+    bool found = false;
+    for (size_t i = 0; i < r.n; i++)
+        found |= r.v[i].id == id;
+    ok(v3 != v2 && found, "after a create: another version, and the new task");
+    store_task_delete(store, id);
+    rows_release(&r);
+    rows_release(&all);
+}
+
 static void test_update(struct store *store)
 {
     struct rows r = {0};
@@ -537,6 +570,7 @@ int main(void)
     test_get_many(store);
     test_titles_byte_exact(store);
     test_list_order(store);
+    test_list_if_changed(store);
     test_update(store);
     test_delete(store);
     test_concurrency(store);

@@ -284,6 +284,47 @@ static void test_id_limit(void)
     store_free(store);
 }
 
+/* List versions (store.h): unchanged tasks keep their version and are not visited again; any
+ * commit — through the store or by another connection — changes it, and the tasks come back. */
+static size_t list_since(struct store *store, uint64_t known, uint64_t *version, struct rows *r)
+{
+    rows_reset(r);
+    if (store_task_list_if_changed(store, known, version, NULL, NULL, collect_visit, r) != STORE_OK)
+        return (size_t)-1;
+    return r->n;
+}
+
+static void test_list_versions(void)
+{
+    struct config cfg;
+    char path[4096], err[STORE_ERRMSG_MAX], dir[4096], got[64];
+    struct store *store = NULL;
+    struct rows r = {0};
+    snprintf(dir, sizeof(dir), "%s/versions", tmpdir);
+    mkdir(dir, 0700);
+    test_sqlite_config(&cfg, dir, path);
+    is_int(try_open(&cfg, &store, err), STORE_OK, "open");
+    create(store, "one");
+    uint64_t v1 = 0, v2 = 0, v3 = 0, v4 = 0;
+    is_int(list_since(store, 0, &v1, &r), 1, "known 0: the tasks are read");
+    ok(v1 != 0, "the embedded store has list versions");
+    is_int(list_since(store, v1, &v2, &r), 0, "unchanged: nothing is visited");
+    ok(v2 == v1, "and the version is the one known");
+
+    create(store, "two");
+    is_int(list_since(store, v1, &v3, &r), 2, "after a create through the store: read again");
+    ok(v3 != v1, "with another version");
+
+    sql_direct(path, "UPDATE tasks SET title = 'changed elsewhere' WHERE title = 'one'", got,
+               sizeof(got));
+    is_int(list_since(store, v3, &v4, &r), 2, "after a commit by another connection: read again");
+    ok(v4 != v3 && r.n == 2 && row_is(&r.v[0], "changed elsewhere", 17, 1, false),
+       "with another version, and that commit in it");
+    is_int(list_since(store, v4, &v1, &r), 0, "then unchanged again");
+    rows_release(&r);
+    store_free(store);
+}
+
 int main(void)
 {
     log_init(LOG_WARN, LOG_FORMAT_TEXT);
@@ -295,9 +336,10 @@ int main(void)
     test_unwritable_directory();
     test_read_only_file();
     test_id_limit();
+    test_list_versions();
 
     test_rmdir(tmpdir); /* the subdirectories first */
-    const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids"};
+    const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids", "versions"};
     for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
         char sub[4200];
         snprintf(sub, sizeof(sub), "%s/%s", tmpdir, subdirs[i]);
