@@ -441,6 +441,16 @@ static bool password_reload(struct pg_store *s, unsigned used_gen)
     return retry;
 }
 
+/* A new connection may reach another database (a restore, a new endpoint), whose snapshots
+ * could be spelled like this one's: the next list reads its tasks again (ADR 0026). */
+static void forget_list_snapshot(struct pg_store *s)
+{
+    pthread_mutex_lock(&s->snap_lock);
+    free(s->snap);
+    s->snap = NULL;
+    pthread_mutex_unlock(&s->snap_lock);
+}
+
 /*
  * Connects c. Statements are prepared on a connection when it first runs them (run): preparing
  * a statement on tasks waits for a lock on it, so a connection must not wait behind a LOCK TABLE
@@ -460,6 +470,8 @@ static bool conn_connect(struct pg_store *s, struct pg_conn *c, char *err, size_
     c->pg = connect_current(s, &gen, &asked, err, errlen);
     if (!c->pg && asked && s->password_file && password_reload(s, gen))
         c->pg = connect_current(s, &gen, &asked, err, errlen);
+    if (c->pg)
+        forget_list_snapshot(s);
     return c->pg != NULL;
 }
 
