@@ -2,9 +2,12 @@
  * startup.c — exec -> first 200: spawns a command (the app, with its environment) and polls
  * 127.0.0.1:PORT with GET PATH until a response starts with "HTTP/1.1 200"; prints the elapsed
  * milliseconds and the child's pid on stdout, then leaves the child running (bench.py stops
- * it). Gives up (exit 1) after 15 s.
+ * it). Gives up (exit 1) after 15 s. With "-" for PORT and PATH: exec -> exit of COMMAND (the
+ * reference: what exec and the dynamic loader cost a trivial program), the milliseconds and
+ * its exit status.
  *
  *   startup PORT PATH COMMAND [ARGS...]
+ *   startup - - COMMAND [ARGS...]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +60,15 @@ int main(int argc, char **argv)
     if (posix_spawn(&pid, argv[3], NULL, NULL, argv + 3, environ) != 0) {
         perror("posix_spawn");
         return 1;
+    }
+    if (strcmp(argv[1], "-") == 0) {
+        int status;
+        if (waitpid(pid, &status, 0) != pid) {
+            perror("waitpid");
+            return 1;
+        }
+        printf("%.3f %d\n", now_ms() - t0, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return 0;
     }
     while (now_ms() - t0 < 15000) {
         if (try_get(port, req)) {
