@@ -3,8 +3,8 @@
  * 127.0.0.1:PORT with GET PATH until a response starts with "HTTP/1.1 200"; prints the elapsed
  * milliseconds and the child's pid on stdout, then leaves the child running (bench.py stops
  * it). Gives up (exit 1) after 15 s. With "-" for PORT and PATH: exec -> exit of COMMAND (the
- * reference: what exec and the dynamic loader cost a trivial program), the milliseconds and
- * its exit status.
+ * reference: what exec and the dynamic loader cost a trivial program), the milliseconds, its
+ * exit status and the CPU milliseconds it used (user + system).
  *
  *   startup PORT PATH COMMAND [ARGS...]
  *   startup - - COMMAND [ARGS...]
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -63,11 +64,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "-") == 0) {
         int status;
-        if (waitpid(pid, &status, 0) != pid) {
-            perror("waitpid");
+        struct rusage ru;
+        if (wait4(pid, &status, 0, &ru) != pid) {
+            perror("wait4");
             return 1;
         }
-        printf("%.3f %d\n", now_ms() - t0, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        double ms = now_ms() - t0;
+        double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                     (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+        printf("%.3f %d %.3f\n", ms, WIFEXITED(status) ? WEXITSTATUS(status) : -1, cpu);
         return 0;
     }
     while (now_ms() - t0 < 15000) {
