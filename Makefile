@@ -15,13 +15,16 @@ GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BUILD ?= build
 CC ?= gcc
 PKGS := libmicrohttpd jansson sqlite3 libpq gnutls
+# libpq is not linked: src/store/pq_load.c opens it when the PostgreSQL store needs it (ADR 0025);
+# its package gives the header only.
+PKGS_LINKED := $(filter-out libpq,$(PKGS))
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Werror
 OPT ?= -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN ?=
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS_LINKED) 2>/dev/null)
 ALL_CPPFLAGS = -D_GNU_SOURCE -Isrc -I$(BUILD)/gen -DTCA_VERSION='"$(VERSION)"' \
                -DTCA_GIT_REV='"$(GIT_REV)"' $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(OPT) $(SAN) -pthread $(CFLAGS)

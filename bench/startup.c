@@ -2,9 +2,12 @@
  * startup.c — exec -> first 200: spawns a command (the app, with its environment) and polls
  * 127.0.0.1:PORT with GET PATH until a response starts with "HTTP/1.1 200"; prints the elapsed
  * milliseconds and the child's pid on stdout, then leaves the child running (bench.py stops
- * it). Gives up (exit 1) after 15 s.
+ * it). Gives up (exit 1) after 15 s. With "-" for PORT and PATH: exec -> exit of COMMAND (the
+ * reference: what exec and the dynamic loader cost a trivial program), the milliseconds, its
+ * exit status and the CPU milliseconds it used (user + system).
  *
  *   startup PORT PATH COMMAND [ARGS...]
+ *   startup - - COMMAND [ARGS...]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +61,19 @@ int main(int argc, char **argv)
     if (posix_spawn(&pid, argv[3], NULL, NULL, argv + 3, environ) != 0) {
         perror("posix_spawn");
         return 1;
+    }
+    if (strcmp(argv[1], "-") == 0) {
+        int status;
+        struct rusage ru;
+        if (wait4(pid, &status, 0, &ru) != pid) {
+            perror("wait4");
+            return 1;
+        }
+        double ms = now_ms() - t0;
+        double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                     (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+        printf("%.3f %d %.3f\n", ms, WIFEXITED(status) ? WEXITSTATUS(status) : -1, cpu);
+        return 0;
     }
     while (now_ms() - t0 < 15000) {
         if (try_get(port, req)) {

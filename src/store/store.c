@@ -1,5 +1,7 @@
 /*
- * store.c — picks the backend named by the config and dispatches store.h to it.
+ * store.c — picks the backend named by the config and dispatches store.h to it. The PostgreSQL
+ * backend's client library is loaded here, before its first use (pq_load.h, ADR 0025), so that
+ * a process on the embedded store never maps it.
  */
 #include "store/store.h"
 
@@ -11,6 +13,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "store/pq_load.h"
 #include "store/store_backend.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -22,6 +25,16 @@ const char *const store_op_names[STORE_OP_COUNT] = {"ping",   "list",   "get",
 static const struct store_backend *backend_for(const struct config *cfg)
 {
     return cfg->db_type == DB_POSTGRES ? &store_pg_backend : &store_sqlite_backend;
+}
+
+/* The backend for a call that opens the database: NULL, with the reason in err, when its
+ * library cannot be loaded. */
+static const struct store_backend *backend_loaded(const struct config *cfg, char *err,
+                                                  size_t errlen)
+{
+    if (cfg->db_type == DB_POSTGRES && pq_load(err, errlen) != 0)
+        return NULL;
+    return backend_for(cfg);
 }
 
 /* Counts a finished call (store_stats) and passes its status through. */
@@ -44,7 +57,8 @@ static bool id_in_range(int64_t id)
 enum store_status store_open(const struct config *cfg, struct store **out, char *err, size_t errlen)
 {
     *out = NULL;
-    return backend_for(cfg)->open(cfg, out, err, errlen);
+    const struct store_backend *backend = backend_loaded(cfg, err, errlen);
+    return backend ? backend->open(cfg, out, err, errlen) : STORE_ERROR;
 }
 
 void store_free(struct store *store)
@@ -176,12 +190,14 @@ enum store_status store_task_delete(struct store *store, int64_t id)
 enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
                                  char *err, size_t errlen)
 {
-    return backend_for(cfg)->updatedb(cfg, skip_create_db, out, err, errlen);
+    const struct store_backend *backend = backend_loaded(cfg, err, errlen);
+    return backend ? backend->updatedb(cfg, skip_create_db, out, err, errlen) : STORE_ERROR;
 }
 
 enum store_status store_migrate(const struct config *cfg, FILE *out, char *err, size_t errlen)
 {
-    return backend_for(cfg)->migrate(cfg, out, err, errlen);
+    const struct store_backend *backend = backend_loaded(cfg, err, errlen);
+    return backend ? backend->migrate(cfg, out, err, errlen) : STORE_ERROR;
 }
 
 enum store_status store_backup(const struct config *cfg, const char *dest, bool replace, FILE *out,

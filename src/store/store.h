@@ -76,8 +76,9 @@ typedef int (*task_visit_fn)(const struct task *task, void *ctx);
 
 /*
  * Opens the backend named by cfg->db_type. On failure returns STORE_UNAVAILABLE (the database
- * cannot be reached) or STORE_ERROR (bad settings, not a database file, ...), sets *out to NULL
- * and writes one line for the operator into err (no secrets in it).
+ * cannot be reached) or STORE_ERROR (bad settings, not a database file, libpq cannot be loaded,
+ * ...), sets *out to NULL and writes one line for the operator into err (no secrets in it).
+ * PostgreSQL's libpq is loaded here, and by the schema commands, on first use (pq_load.h).
  * A PostgreSQL store that cannot connect yet still opens (connections are retried lazily):
  * only settings that can never work fail here.
  */

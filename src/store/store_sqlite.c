@@ -8,7 +8,9 @@
  * Connections: one writer connection and db_pool_size reader connections, each with its own
  * prepared statements, handed out by two small pools (mutex + condvar). Writes serialize on
  * our pool instead of in SQLite's busy handler, which sleeps; reads run concurrently with each
- * other and with the writer, as WAL allows. See docs/adr/0004-embedded-store-sqlite.md.
+ * other and with the writer, as WAL allows. See docs/adr/0004-embedded-store-sqlite.md. The
+ * writer and the first reader open with the store; the other readers, and the lister, when a
+ * read needs them (ADR 0025: start-up does not pay for readers a quiet server never uses).
  * Lists go through one more reader, the lister, whose PRAGMA data_version is the list version
  * of store.h: it changes whenever anyone else committed (docs/adr/0026-shared-list-body.md).
  *
@@ -85,7 +87,8 @@ struct sqlite_conn {
     sqlite3_stmt *stmt[STMT_COUNT];
 };
 
-/* A fixed set of connections; acquire waits up to timeout_ms for a free one. */
+/* A fixed set of connections; acquire waits up to timeout_ms for a free one. A slot whose db is
+ * NULL was never opened (readers open on first use). */
 struct conn_pool {
     pthread_mutex_t lock;
     pthread_cond_t freed;
@@ -307,18 +310,35 @@ static void pool_release(struct conn_pool *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* A free connection of p, or NULL after timeout_ms (logged). */
+/* The first free slot of p, preferring an opened one; -1 if every slot is busy. A free slot's
+ * db was last written before a pool_put, under p->lock, so reading it here is safe. */
+static int pool_free_slot(const struct conn_pool *p)
+{
+    int unopened = -1;
+    for (int i = 0; i < p->n; i++) {
+        if (p->busy[i])
+            continue;
+        if (p->conns[i].db)
+            return i;
+        if (unopened < 0)
+            unopened = i;
+    }
+    return unopened;
+}
+
+/* A free connection of p, or NULL after timeout_ms (logged). It may be one never opened (db
+ * NULL): the caller opens it, and puts it back either way. */
 static struct sqlite_conn *pool_acquire(struct conn_pool *p, int timeout_ms)
 {
     struct timespec deadline = clock_deadline_ms(timeout_ms);
     struct sqlite_conn *c = NULL;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        for (int i = 0; i < p->n && !c; i++)
-            if (!p->busy[i]) {
-                p->busy[i] = true;
-                c = &p->conns[i];
-            }
+        int i = pool_free_slot(p);
+        if (i >= 0) {
+            p->busy[i] = true;
+            c = &p->conns[i];
+        }
         if (c || pthread_cond_timedwait(&p->freed, &p->lock, &deadline) == ETIMEDOUT)
             break;
     }
@@ -438,6 +458,36 @@ static void sqlite_free(struct store *store)
     free(s);
 }
 
+static enum store_status reader_open(struct sqlite_store *s, struct sqlite_conn *c, char *err,
+                                     size_t errlen)
+{
+    enum store_status st = conn_open(c, s->path, false, true, err, errlen);
+    if (st == STORE_OK) /* readers never write, whatever a bug would ask them */
+        exec_sql(c->db, "PRAGMA query_only = 1");
+    return st;
+}
+
+/* A reader connection, opened now if it never was; NULL (logged) if none is free in time or
+ * opening failed. Put it back with pool_put. */
+static struct sqlite_conn *pool_acquire_reader(struct sqlite_store *s, struct conn_pool *pool)
+{
+    struct sqlite_conn *c = pool_acquire(pool, s->pool_timeout_ms);
+    if (c && !c->db) {
+        char err[512];
+        if (reader_open(s, c, err, sizeof err) != STORE_OK) {
+            log_error("sqlite: %s", err);
+            pool_put(pool, c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+static struct sqlite_conn *reader_acquire(struct sqlite_store *s)
+{
+    return pool_acquire_reader(s, &s->readers);
+}
+
 static enum store_status sqlite_open(const struct config *cfg, struct store **out, char *err,
                                      size_t errlen)
 {
@@ -484,18 +534,11 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
             goto fail;
         }
     }
-    for (int i = 0; i < readers; i++) {
-        st = conn_open(&s->readers.conns[i], s->path, false, true, err, errlen);
-        if (st != STORE_OK)
-            goto fail;
-        /* Readers never write, whatever a bug would ask them. */
-        exec_sql(s->readers.conns[i].db, "PRAGMA query_only = 1");
-    }
-    /* The lister never writes either: a commit of its own would not change its data_version. */
-    st = conn_open(&s->lister.conns[0], s->path, false, true, err, errlen);
+    /* One reader now, so that a file readers cannot open fails here; the others and the lister on
+     * first use. */
+    st = reader_open(s, &s->readers.conns[0], err, errlen);
     if (st != STORE_OK)
         goto fail;
-    exec_sql(s->lister.conns[0].db, "PRAGMA query_only = 1");
     *out = &s->base;
     return STORE_OK;
 
@@ -508,7 +551,7 @@ fail:
 static enum store_status sqlite_ping(struct store *store)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
-    struct sqlite_conn *c = pool_acquire(&s->readers, s->pool_timeout_ms);
+    struct sqlite_conn *c = reader_acquire(s);
     if (!c)
         return STORE_UNAVAILABLE;
     sqlite3_stmt *st = c->stmt[STMT_PING];
@@ -551,7 +594,7 @@ static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int6
                                    store_sent_fn sent, void *arg, task_visit_fn visit, void *ctx,
                                    bool *found)
 {
-    struct sqlite_conn *c = pool_acquire(&s->readers, s->pool_timeout_ms);
+    struct sqlite_conn *c = reader_acquire(s);
     if (!c)
         return STORE_UNAVAILABLE;
     if (id == STMT_GET)
@@ -598,7 +641,7 @@ static enum store_status sqlite_task_list_if_changed(struct store *store, uint64
                                                      void *arg, task_visit_fn visit, void *ctx)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
-    struct sqlite_conn *c = pool_acquire(&s->lister, s->pool_timeout_ms);
+    struct sqlite_conn *c = pool_acquire_reader(s, &s->lister);
     if (!c)
         return STORE_UNAVAILABLE;
     if (sent)

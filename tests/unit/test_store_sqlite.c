@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -325,6 +327,84 @@ static void test_list_versions(void)
     store_free(store);
 }
 
+/* Descriptors this process has open. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n - 1; /* opendir's own */
+}
+
+/* Readers held at once: each list's visitor waits (up to 5 s) until all are inside. */
+#define READERS 4
+static pthread_mutex_t inside_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t inside_cond = PTHREAD_COND_INITIALIZER;
+static int inside, inside_max;
+
+static int wait_for_all(const struct task *t, void *ctx)
+{
+    (void)t;
+    (void)ctx;
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 5;
+    pthread_mutex_lock(&inside_lock);
+    if (++inside > inside_max)
+        inside_max = inside;
+    pthread_cond_broadcast(&inside_cond);
+    while (inside < READERS && pthread_cond_timedwait(&inside_cond, &inside_lock, &deadline) == 0)
+        ;
+    pthread_mutex_unlock(&inside_lock);
+    return 1; /* one row is enough */
+}
+
+static void *list_once(void *store)
+{
+    return (void *)(intptr_t)store_task_list(store, wait_for_all, NULL);
+}
+
+static void test_readers_on_first_use(void)
+{
+    struct config cfg;
+    char path[4096], err[STORE_ERRMSG_MAX], dir[4096];
+    struct store *store = NULL;
+    snprintf(dir, sizeof(dir), "%s/readers", tmpdir);
+    mkdir(dir, 0700);
+    test_sqlite_config(&cfg, dir, path);
+    cfg.db_pool_size = READERS;
+    is_int(try_open(&cfg, &store, err), STORE_OK, "open with 4 readers");
+    create(store, "one");
+    store_free(store);
+
+    int before = open_fds();
+    store = NULL;
+    try_open(&cfg, &store, err);
+    int at_open = open_fds() - before;
+    /* The writer holds the file, its WAL and the shared memory; a reader the file and WAL. */
+    ok(at_open <= 5, "open opens the writer and one reader, not all four");
+    printf("# descriptors: %d at open\n", at_open);
+
+    pthread_t th[READERS];
+    for (int i = 0; i < READERS; i++)
+        pthread_create(&th[i], NULL, list_once, store);
+    int failed = 0;
+    for (int i = 0; i < READERS; i++) {
+        void *st;
+        pthread_join(th[i], &st);
+        failed += (intptr_t)st != STORE_OK;
+    }
+    is_int(failed, 0, "four lists at once: each gets a reader");
+    is_int(inside_max, READERS, "... all four held at the same time (three opened on demand)");
+    ok(open_fds() - before > at_open, "the readers opened on demand stay open");
+    printf("# descriptors: %d after four lists at once\n", open_fds() - before);
+    store_free(store);
+    is_int(open_fds(), before, "store_free closes every reader");
+}
+
 int main(void)
 {
     log_init(LOG_WARN, LOG_FORMAT_TEXT);
@@ -337,9 +417,10 @@ int main(void)
     test_read_only_file();
     test_id_limit();
     test_list_versions();
+    test_readers_on_first_use();
 
     test_rmdir(tmpdir); /* the subdirectories first */
-    const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids", "versions"};
+    const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids", "versions", "readers"};
     for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
         char sub[4200];
         snprintf(sub, sizeof(sub), "%s/%s", tmpdir, subdirs[i]);
