@@ -467,25 +467,35 @@ static enum store_status reader_open(struct sqlite_store *s, struct sqlite_conn 
     return st;
 }
 
-/* A reader connection, opened now if it never was; NULL (logged) if none is free in time or
- * opening failed. Put it back with pool_put. */
-static struct sqlite_conn *pool_acquire_reader(struct sqlite_store *s, struct conn_pool *pool)
+/*
+ * A reader connection of pool into *out, opened now if it never was. STORE_UNAVAILABLE if none
+ * is free in time; if opening fails, the open's status (logged): a file that lost its table is
+ * an error, as it is for a reader opened before, not a wait-and-retry. Put it back with
+ * pool_put.
+ */
+static enum store_status pool_acquire_reader(struct sqlite_store *s, struct conn_pool *pool,
+                                             struct sqlite_conn **out)
 {
     struct sqlite_conn *c = pool_acquire(pool, s->pool_timeout_ms);
-    if (c && !c->db) {
+    *out = NULL;
+    if (!c)
+        return STORE_UNAVAILABLE;
+    if (!c->db) {
         char err[512];
-        if (reader_open(s, c, err, sizeof err) != STORE_OK) {
+        enum store_status st = reader_open(s, c, err, sizeof err);
+        if (st != STORE_OK) {
             log_error("sqlite: %s", err);
             pool_put(pool, c);
-            return NULL;
+            return st;
         }
     }
-    return c;
+    *out = c;
+    return STORE_OK;
 }
 
-static struct sqlite_conn *reader_acquire(struct sqlite_store *s)
+static enum store_status reader_acquire(struct sqlite_store *s, struct sqlite_conn **out)
 {
-    return pool_acquire_reader(s, &s->readers);
+    return pool_acquire_reader(s, &s->readers, out);
 }
 
 static enum store_status sqlite_open(const struct config *cfg, struct store **out, char *err,
@@ -551,9 +561,10 @@ fail:
 static enum store_status sqlite_ping(struct store *store)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
-    struct sqlite_conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
+    struct sqlite_conn *c;
+    enum store_status acquired = reader_acquire(s, &c);
+    if (acquired != STORE_OK)
+        return acquired;
     sqlite3_stmt *st = c->stmt[STMT_PING];
     int rc = sqlite3_step(st);
     enum store_status status = rc == SQLITE_ROW ? STORE_OK : stmt_failed(s, c->db, "ping");
@@ -594,9 +605,10 @@ static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int6
                                    store_sent_fn sent, void *arg, task_visit_fn visit, void *ctx,
                                    bool *found)
 {
-    struct sqlite_conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
+    struct sqlite_conn *c;
+    enum store_status acquired = reader_acquire(s, &c);
+    if (acquired != STORE_OK)
+        return acquired;
     if (id == STMT_GET)
         sqlite3_bind_int64(c->stmt[id], 1, task_id);
     enum store_status status = visit_rows(s, c, c->stmt[id], sent, arg, visit, ctx, found);
@@ -641,9 +653,10 @@ static enum store_status sqlite_task_list_if_changed(struct store *store, uint64
                                                      void *arg, task_visit_fn visit, void *ctx)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
-    struct sqlite_conn *c = pool_acquire_reader(s, &s->lister);
-    if (!c)
-        return STORE_UNAVAILABLE;
+    struct sqlite_conn *c;
+    enum store_status acquired = pool_acquire_reader(s, &s->lister, &c);
+    if (acquired != STORE_OK)
+        return acquired;
     if (sent)
         sent(arg);
     bool found;
