@@ -19,8 +19,12 @@
  *   comes from inside the library: its error path (or its authentication-failure helpers,
  *   which this program does not use).
  * - The answer callback runs on the library's thread for that connection, with the library's
- *   page still queued nowhere; it must queue exactly one response with mhd_errors_queue and
- *   return its result. If it returns MHD_NO, the library's page is queued instead.
+ *   page still queued nowhere. It writes its whole response at once with mhd_errors_send and
+ *   returns MHD_ERRORS_SENT; the interposer then tells the library that queueing failed, and the
+ *   library closes the connection having sent nothing itself. (Queueing a response there
+ *   instead would not do: when the library refuses a request after its header block — no Host,
+ *   a bad Content-Length — libmicrohttpd 0.9.75 sends the head of whatever is queued twice.)
+ *   MHD_ERRORS_DECLINED lets the library's page go out.
  * - If the library binds the call inside itself (built with -Bsymbolic, or a version whose
  *   error path no longer calls the exported function), the interposer is never reached and the
  *   library's pages come back. Nothing here can detect that; tests/reliability/badinput.t does,
@@ -32,8 +36,15 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 
-typedef enum MHD_Result (*mhd_errors_answer_fn)(void *cls, struct MHD_Connection *conn,
-                                                unsigned status);
+/* What the answer callback did with a library error. */
+enum mhd_errors_answer {
+    MHD_ERRORS_DECLINED, /* nothing: the library's page goes out */
+    MHD_ERRORS_SENT,     /* wrote a whole response itself (mhd_errors_send): the library closes
+                          * the connection without sending anything */
+};
+
+typedef enum mhd_errors_answer (*mhd_errors_answer_fn)(void *cls, struct MHD_Connection *conn,
+                                                       unsigned status);
 
 /* Routes the library's error pages to answer(cls, conn, status). Call once, before the daemon
  * starts; answer NULL restores the library's own pages. Returns false if the process's
@@ -41,6 +52,10 @@ typedef enum MHD_Result (*mhd_errors_answer_fn)(void *cls, struct MHD_Connection
  * or differently linked build): the library's pages then stay. A true return does not prove
  * that the library calls it (see above). */
 bool mhd_errors_init(mhd_errors_answer_fn answer, void *cls);
+
+/* Writes len bytes on conn's socket now — through its TLS session if it has one — waiting at
+ * most timeout_ms for room. For a response the library is not sending (above). */
+bool mhd_errors_send(struct MHD_Connection *conn, const void *data, size_t len, int timeout_ms);
 
 /* The library's own MHD_queue_response (looked up with dlsym(RTLD_NEXT) once). Aborts if the
  * library has none: that would be a broken installation. */

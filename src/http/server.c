@@ -330,11 +330,13 @@ static struct MHD_Response *response_new(struct http_exchange *x)
     return resp;
 }
 
-static enum MHD_Result send_response(struct http_server *server, struct http_exchange *x)
+/* x's response as a library response carrying every header of ours; NULL if out of memory
+ * (x's body then stays x's). */
+static struct MHD_Response *response_build(struct http_server *server, struct http_exchange *x)
 {
     struct MHD_Response *resp = response_new(x);
     if (!resp)
-        return MHD_NO;
+        return NULL;
     if (x->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, x->content_type);
     for (size_t i = 0; i < ARRAY_SIZE(security_headers); i++)
@@ -350,15 +352,69 @@ static enum MHD_Result send_response(struct http_server *server, struct http_exc
     MHD_add_response_header(resp, "X-Request-Id", x->request_id);
     if (!has_connection && atomic_load(&server->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result rc = mhd_errors_queue(x->conn, (unsigned)x->status, resp);
-    MHD_destroy_response(resp);
-    /* Counted when queued, so a client that got its answer also sees it in /metrics; once,
-     * even if the library's parser replaces an answer (answer_library_error). */
+    return resp;
+}
+
+/* Counted when answered, so a client that got its answer also sees it in /metrics; once, even
+ * if the library's parser replaces an answer (answer_library_error). */
+static void count_once(struct http_exchange *x)
+{
     if (!x->counted)
         http_stats_request_done(x->route_index, x->req.method, x->status,
                                 clock_now_ns() - x->start_ns);
     x->counted = true;
+}
+
+static enum MHD_Result send_response(struct http_server *server, struct http_exchange *x)
+{
+    struct MHD_Response *resp = response_build(server, x);
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result rc = mhd_errors_queue(x->conn, (unsigned)x->status, resp);
+    MHD_destroy_response(resp);
+    count_once(x);
     return rc;
+}
+
+static enum MHD_Result put_header(void *wire, enum MHD_ValueKind kind, const char *name,
+                                  const char *value)
+{
+    (void)kind;
+    buf_printf(wire, "%s: %s\r\n", name, value);
+    return MHD_YES;
+}
+
+/* How long an answer written past the library may wait for room in the socket. */
+#define SEND_NOW_TIMEOUT_MS 1000
+
+/*
+ * Writes x's response on its connection at once, past the library (mhd_errors.h): the status
+ * line, Date, every header of ours, Content-Length and the body — what the library would have
+ * sent for it. False (nothing written) if out of memory.
+ */
+static bool send_response_now(struct http_server *server, struct http_exchange *x)
+{
+    const char *body = x->out.data; /* the response takes it over and keeps it until destroyed */
+    size_t len = x->out.len;
+    struct MHD_Response *resp = response_build(server, x);
+    if (!resp)
+        return false;
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    struct buf wire = BUF_INIT;
+    buf_printf(&wire, "HTTP/1.1 %d %s\r\nDate: %s\r\n", x->status,
+               MHD_get_reason_phrase_for((unsigned)x->status), date);
+    MHD_get_response_headers(resp, put_header, &wire);
+    buf_printf(&wire, "Content-Length: %zu\r\n\r\n", len);
+    buf_append(&wire, body, len);
+    if (!mhd_errors_send(x->conn, wire.data, wire.len, SEND_NOW_TIMEOUT_MS))
+        log_debug("http: the client took no answer to its refused request");
+    buf_release(&wire);
+    MHD_destroy_response(resp);
+    count_once(x);
+    return true;
 }
 
 static void dispatch(const struct route_table *table, struct http_exchange *x)
@@ -496,15 +552,29 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
  * limit). The connection is closed after the response and lingers (lingering.h), so that the
  * client reads the answer even while it is still sending.
  */
-static enum MHD_Result answer_early(struct http_server *server, struct http_exchange *x, int status,
-                                    const char *msg)
+/* Makes x's answer an early error: JSON, Connection: close, and the connection lingers. */
+static void set_early_error(struct http_exchange *x, int status, const char *msg)
 {
     http_respond_error(&x->req, status, msg);
     http_add_header(&x->req, MHD_HTTP_HEADER_CONNECTION, "close");
     struct http_conn *c = conn_of(x->conn);
     if (c)
         atomic_store(&c->linger, true);
-    return send_response(server, x);
+}
+
+/*
+ * Answers a request refused from its head alone (framing, size, an announced oversized body),
+ * written at once past the library (send_response_now), which then closes the connection; it
+ * lingers. Not queued through the library: a head that nearly fills the connection memory
+ * would leave no room for a response head there, and the client would get no answer at all.
+ */
+static enum MHD_Result answer_early(struct http_server *server, struct http_exchange *x, int status,
+                                    const char *msg)
+{
+    set_early_error(x, status, msg);
+    if (!send_response_now(server, x))
+        return send_response(server, x);
+    return MHD_NO; /* answered: the library closes the connection */
 }
 
 /* What our answer says for each status the library refuses a request with. */
@@ -521,11 +591,14 @@ static const struct {
 /*
  * Called instead of the library queueing one of its own error pages (mhd_errors.h): the same
  * answer as answer_early gives, a JSON error with every header of a handler's response and
- * Connection: close, sent, counted and logged as the request's. The library stops reading and
- * closes after it; the connection lingers. When the request line itself was bad, no request was
- * started (the library calls no callback of ours for it): one is made here and ends here.
+ * Connection: close, counted and logged as the request's — but written at once, past the
+ * library, which then closes the connection having sent nothing (so its doubled head for a
+ * request refused after its header block never goes out). The connection lingers. When the
+ * request line itself was bad, no request was started (the library calls no callback of ours
+ * for it): one is made here and ends here.
  */
-static enum MHD_Result answer_library_error(void *cls, struct MHD_Connection *conn, unsigned status)
+static enum mhd_errors_answer answer_library_error(void *cls, struct MHD_Connection *conn,
+                                                   unsigned status)
 {
     struct http_server *server = cls;
     struct http_conn *c = conn_of(conn);
@@ -543,10 +616,11 @@ static enum MHD_Result answer_library_error(void *cls, struct MHD_Connection *co
         if (library_errors[i].status == status)
             msg = library_errors[i].msg;
     http_headers_release(x);
-    enum MHD_Result rc = answer_early(server, x, (int)status, msg);
+    set_early_error(x, (int)status, msg);
+    bool sent = send_response_now(server, x);
     if (!started)
-        request_finish(server, x, rc == MHD_YES);
-    return rc;
+        request_finish(server, x, sent);
+    return sent ? MHD_ERRORS_SENT : MHD_ERRORS_DECLINED;
 }
 
 /* The first call for a request: headers are in, the body is not. */
@@ -637,6 +711,10 @@ static void on_library_error(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
+    /* Our own answer to a refused request went out past the library, which then reports that
+     * it could not queue its page (answer_library_error): not a failure. */
+    if (strstr(msg, "failed to queue error response"))
+        return;
     log_warn("http: %s", msg);
 }
 
