@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from pgcluster import PgCluster  # noqa: E402
 from tap import diag, done, is_, ok  # noqa: E402
-from tca import App  # noqa: E402
+from tca import App, run_readers_writers  # noqa: E402
 
 READERS = 12
 WRITERS = 4
@@ -124,16 +124,7 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
     readers = [threading.Thread(target=reader, args=(a.port if i % 2 else b.port, i % 3 == 0))
                for i in range(READERS)]
     writers = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
-    timer = threading.Timer(DEADLINE_S, stop.set)
-    timer.start()
-    for t in readers + writers:
-        t.start()
-    for t in writers:
-        t.join()
-    stop.set()
-    for t in readers:
-        t.join()
-    timer.cancel()
+    run_readers_writers(readers, writers, stop, DEADLINE_S)
 
     for f in failures[:10]:
         diag(f)

@@ -14,7 +14,7 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import diag, done, is_, ok  # noqa: E402
-from tca import App  # noqa: E402
+from tca import App, run_readers_writers  # noqa: E402
 
 READERS = 8
 WRITERS = 4
@@ -141,16 +141,7 @@ def main(a, b):
     readers = [threading.Thread(target=reader, args=(a if i % 4 else b,)) for i in range(READERS)]
     writers = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
     writers.append(threading.Thread(target=shell_writer))
-    timer = threading.Timer(DEADLINE_S, stop.set)
-    timer.start()
-    for t in readers + writers:
-        t.start()
-    for t in writers:
-        t.join()
-    stop.set()
-    for t in readers:
-        t.join()
-    timer.cancel()
+    run_readers_writers(readers, writers, stop, DEADLINE_S)
 
     for f in failures[:10]:
         diag(f)

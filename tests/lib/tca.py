@@ -19,6 +19,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -29,6 +30,21 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_readers_writers(readers, writers, stop, deadline_s):
+    """Starts the reader and writer threads; once every writer is done, or deadline_s has
+    passed (stop is set then too), sets stop and waits for the readers."""
+    timer = threading.Timer(deadline_s, stop.set)
+    timer.start()
+    for t in readers + writers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    for t in readers:
+        t.join()
+    timer.cancel()
 
 
 def wait_until(cond, limit):
