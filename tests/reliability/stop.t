@@ -21,6 +21,18 @@ PARTIAL = b"POST /api/task/ HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" %
 REST = BODY[9:]
 
 
+def read_to_close(s):
+    """Everything s receives until the server closes it; then closes s."""
+    reply = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    s.close()
+    return reply
+
+
 def wait_exit(app, seconds):
     t = time.monotonic()
     try:
@@ -65,13 +77,7 @@ with App() as app:
         refused = probe.connect_ex(("127.0.0.1", app.port)) != 0
     ok(refused, "the listener is closed at once")
     s.sendall(REST)
-    reply = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        reply += chunk
-    s.close()
+    reply = read_to_close(s)
     ok(reply.startswith(b"HTTP/1.1 200 ") and b"\r\nConnection: close\r\n" in reply and
        b'"title":"late"' in reply, "the request is finished: 200 with Connection: close (%r)"
        % reply[:30])
@@ -103,14 +109,7 @@ with App() as app:
     replies = []
     for s, path in ((ready, "/healthcheck/"), (live, "/livez/")):
         s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
-        reply = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
-        s.close()
-        replies.append(reply)
+        replies.append(read_to_close(s))
     ok(replies[0].startswith(b"HTTP/1.1 503 ") and replies[0].endswith(b"Error: shutting down")
        and b"\r\nConnection: close\r\n" in replies[0],
        "GET /healthcheck/ while draining: 503 'Error: shutting down', Connection: close (%r)"
