@@ -64,7 +64,8 @@ struct http_exchange {
     int status; /* 0 until answered */
     const char *content_type;
     struct http_out out;
-    size_t bytes_sent; /* the body's length when it was handed to the library */
+    size_t bytes_sent;      /* the body's length when it was handed to the library */
+    bool sent_past_library; /* the whole answer was written by us (server.c send_response_now) */
     struct http_header headers[HTTP_MAX_EXTRA_HEADERS];
     size_t n_headers;
 };

@@ -78,7 +78,8 @@ struct http_conn {
 
 struct http_server {
     struct MHD_Daemon *daemon;
-    struct app *app; /* handed to handlers, never looked into */
+    bool own_error_pages; /* the library's error pages are replaced by ours (mhd_errors.h) */
+    struct app *app;      /* handed to handlers, never looked into */
     const struct route_table *routes;
     int listen_fd;
     int port;
@@ -292,7 +293,7 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
     if (!x)
         return;
     *con_cls = NULL;
-    request_finish(server, x, why == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    request_finish(server, x, why == MHD_REQUEST_TERMINATED_COMPLETED_OK || x->sent_past_library);
 }
 
 static void free_owned(void *data)
@@ -387,6 +388,11 @@ static enum MHD_Result put_header(void *wire, enum MHD_ValueKind kind, const cha
 /* How long an answer written past the library may wait for room in the socket. */
 #define SEND_NOW_TIMEOUT_MS 1000
 
+/* Set on the library's thread when our answer went out past it and we are about to make it
+ * close the connection: the one "closing" message it then logs is not a failure
+ * (on_library_error). */
+static _Thread_local bool closing_after_own_answer;
+
 /*
  * Writes x's response on its connection at once, past the library (mhd_errors.h): the status
  * line, Date, every header of ours, Content-Length and the body — what the library would have
@@ -409,7 +415,8 @@ static bool send_response_now(struct http_server *server, struct http_exchange *
     MHD_get_response_headers(resp, put_header, &wire);
     buf_printf(&wire, "Content-Length: %zu\r\n\r\n", len);
     buf_append(&wire, body, len);
-    if (!mhd_errors_send(x->conn, wire.data, wire.len, SEND_NOW_TIMEOUT_MS))
+    x->sent_past_library = mhd_errors_send(x->conn, wire.data, wire.len, SEND_NOW_TIMEOUT_MS);
+    if (!x->sent_past_library)
         log_debug("http: the client took no answer to its refused request");
     buf_release(&wire);
     MHD_destroy_response(resp);
@@ -574,6 +581,7 @@ static enum MHD_Result answer_early(struct http_server *server, struct http_exch
     set_early_error(x, status, msg);
     if (!send_response_now(server, x))
         return send_response(server, x);
+    closing_after_own_answer = true;
     return MHD_NO; /* answered: the library closes the connection */
 }
 
@@ -618,8 +626,9 @@ static enum mhd_errors_answer answer_library_error(void *cls, struct MHD_Connect
     http_headers_release(x);
     set_early_error(x, (int)status, msg);
     bool sent = send_response_now(server, x);
+    closing_after_own_answer = sent;
     if (!started)
-        request_finish(server, x, sent);
+        request_finish(server, x, x->sent_past_library);
     return sent ? MHD_ERRORS_SENT : MHD_ERRORS_DECLINED;
 }
 
@@ -705,16 +714,23 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 static void on_library_error(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    const struct http_server *server = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
-    /* Our own answer to a refused request went out past the library, which then reports that
-     * it could not queue its page (answer_library_error): not a failure. */
-    if (strstr(msg, "failed to queue error response"))
+    /* The library's note that it refuses a request, with its HTML page in it: the page is not
+     * what goes out, and the request has its own access line (answer_library_error). */
+    if (server->own_error_pages && strncmp(msg, "Error processing request (", 26) == 0)
         return;
+    /* After our own answer went out past it, the library reports that it closes the connection
+     * because queueing its page failed or the handler said no (answer_early): both intended. */
+    if (closing_after_own_answer && (strstr(msg, "failed to queue error response") ||
+                                     strstr(msg, "Application reported internal error"))) {
+        closing_after_own_answer = false;
+        return;
+    }
     log_warn("http: %s", msg);
 }
 
@@ -820,7 +836,8 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
         goto fail_linger;
     http_tls_prepare_listener(opts->tls, server->listen_fd);
     init_metrics(server);
-    if (!mhd_errors_init(answer_library_error, server))
+    server->own_error_pages = mhd_errors_init(answer_library_error, server);
+    if (!server->own_error_pages)
         log_warn("http: libmicrohttpd's own error pages stay: this build does not export "
                  "MHD_queue_response (docs/adr/0027-library-error-pages.md)");
     unsigned threads = worker_threads(opts->threads);
@@ -830,7 +847,7 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
     server->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
             MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | tls_flags,
-        0, NULL, NULL, on_access, server, MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL,
+        0, NULL, NULL, on_access, server, MHD_OPTION_EXTERNAL_LOGGER, on_library_error, server,
         MHD_OPTION_LISTEN_SOCKET, server->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,

@@ -320,6 +320,16 @@ with tempfile.TemporaryDirectory() as d:
             if not ok(rid and len(lines) == 1 and [lines[0].get("status")] == st,
                       "refused by the parser (%s): one access line with its status and id" % name):
                 diag("id %s, statuses %s, lines %r" % (rid, st, lines))
+            if not ok(rid and lines and lines[0].get("completed") == 1,
+                      "refused by the parser (%s): its answer logged as completed" % name):
+                diag("lines %r" % lines)
+        # The library's own notes about answers that were ours (its HTML page, "failed to
+        # queue", "internal error" when we had it close after our answer) are not logged.
+        noise = [r.get("msg") for r in app.log_records() if isinstance(r, dict) and
+                 any(k in (r.get("msg") or "") for k in ("Error processing request", "<html",
+                     "failed to queue", "Application reported internal error"))]
+        if not ok(not noise, "no misleading library notes in the log for answers that were ours"):
+            diag("%d such lines, e.g. %r" % (len(noise), noise[:3]))
 
 
 # --- bad VTT_* values and conf.toml (cli.t has the first few): exit != 0, no socket ---
