@@ -15,32 +15,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from pgcluster import PgCluster  # noqa: E402
 from tap import diag, done, is_, ok  # noqa: E402
-from tca import App, run_readers_writers  # noqa: E402
+from tca import App, KeepAliveClient, run_readers_writers  # noqa: E402
 
 READERS = 12
 WRITERS = 4
 ROUNDS = 40
 DEADLINE_S = 90
-
-
-class Client:
-    """One keep-alive connection."""
-
-    def __init__(self, port):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-
-    def request(self, method, path, body=None):
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        data = json.dumps(body).encode() if body is not None else None
-        try:
-            self.conn.request(method, path, body=data, headers=headers)
-            r = self.conn.getresponse()
-            return r.status, r.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-            raise
 
 
 def titles(body):
@@ -53,8 +33,8 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
     reader_errors = []
     lock = threading.Lock()
 
-    def reader(port, one=False):
-        c = Client(port)
+    def reader(app, one=False):
+        c = KeepAliveClient(app)
         while not stop.is_set():
             try:
                 if one:  # a seeded task, never deleted
@@ -68,14 +48,14 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
             with lock:
                 reader_stats["ok" if good else "bad"] += 1
                 if not good and len(reader_errors) < 5:
-                    reader_errors.append("%s %s: %r %r" % (port, "one" if one else "list",
+                    reader_errors.append("%s %s: %r %r" % (app.port, "one" if one else "list",
                                                             status, body[:200]))
 
     failures = []
     checks = [0]
 
     def writer(index):
-        ca, cb = Client(a.port), Client(b.port)
+        ca, cb = KeepAliveClient(a), KeepAliveClient(b)
         for i in range(ROUNDS):
             if stop.is_set():
                 return
@@ -121,7 +101,7 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
     gets_one_before = a.metric("tca_http_requests_total", ['route="/api/task/{id}/"',
                                                           'method="GET"'])
     get_queries_before = a.metric("tca_store_operations_total", ['op="get"'])
-    readers = [threading.Thread(target=reader, args=(a.port if i % 2 else b.port, i % 3 == 0))
+    readers = [threading.Thread(target=reader, args=(a if i % 2 else b, i % 3 == 0))
                for i in range(READERS)]
     writers = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
     run_readers_writers(readers, writers, stop, DEADLINE_S)
@@ -151,7 +131,7 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
 
     def one_get():
         try:
-            status, _ = Client(a.port).request("GET", "/api/task/")
+            status, _ = KeepAliveClient(a).request("GET", "/api/task/")
         except (OSError, http.client.HTTPException):
             status = None
         results.append(status)
@@ -176,7 +156,7 @@ with PgCluster() as pg, App(env=pg.app_env()) as a, App(env=pg.app_env(), seed=F
 
     # SIGTERM while lists are batched: every suspended request is answered, exit 0.
     stop.clear()
-    readers = [threading.Thread(target=reader, args=(b.port,)) for _ in range(8)]
+    readers = [threading.Thread(target=reader, args=(b,)) for _ in range(8)]
     for t in readers:
         t.start()
     time.sleep(0.5)

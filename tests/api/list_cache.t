@@ -14,7 +14,7 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import diag, done, is_, ok  # noqa: E402
-from tca import App, run_readers_writers  # noqa: E402
+from tca import App, KeepAliveClient, run_readers_writers  # noqa: E402
 
 READERS = 8
 WRITERS = 4
@@ -23,24 +23,8 @@ SHELL_ROUNDS = 20
 DEADLINE_S = 90
 
 
-class Client:
-    """One keep-alive connection."""
-
-    def __init__(self, app):
-        self.app = app
-        self.conn = app.connection()
-
-    def request(self, method, path, body=None):
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        data = json.dumps(body).encode() if body is not None else None
-        try:
-            self.conn.request(method, path, body=data, headers=headers)
-            r = self.conn.getresponse()
-            return r.status, r.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = self.app.connection()
-            raise
+class Client(KeepAliveClient):
+    """A keep-alive connection that reads the list as {id: task}."""
 
     def tasks(self):
         status, body = self.request("GET", "/api/task/")

@@ -47,6 +47,27 @@ def run_readers_writers(readers, writers, stop, deadline_s):
     timer.cancel()
 
 
+class KeepAliveClient:
+    """One keep-alive connection to an App; a failed request re-opens it and raises."""
+
+    def __init__(self, app):
+        self.app = app
+        self.conn = app.connection()
+
+    def request(self, method, path, body=None):
+        """(status, body bytes); body, if given, is sent as JSON."""
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        data = json.dumps(body).encode() if body is not None else None
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            r = self.conn.getresponse()
+            return r.status, r.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = self.app.connection()
+            raise
+
+
 def wait_until(cond, limit):
     """Seconds until cond() is true, or None after limit seconds (polled every 50 ms; an
     OSError from cond, such as a refused connection, counts as not yet)."""
