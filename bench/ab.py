@@ -6,7 +6,8 @@
 
 Each variant is NAME[@STORE]:[KEY=VALUE,...] (environment for the app); @STORE (pg or sqlite)
 runs that variant on another store than --store, e.g. `emb@sqlite:` for the embedded ceiling
-of a PostgreSQL scenario in the same rounds. Each round runs every variant
+of a PostgreSQL scenario in the same rounds. --db-delay-us 500 puts the database 0.5 ms away
+(bench.py's delay_proxy, for the app and pgbench alike). Each round runs every variant
 (and the reference, if any) once, back to back; prints medians and each variant's median ratio
 to the first variant (and to the reference). TCA_BIN=PATH in a variant runs another binary
 (e.g. a build of main as the first variant: before/after in one interleaved run).
@@ -28,6 +29,8 @@ def main():
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--seconds", type=int, default=3)
     p.add_argument("--ref", choices=["pgbench", "nginx"])
+    p.add_argument("--db-delay-us", type=int,
+                   help="PostgreSQL reached through build/bench/delay_proxy, this far each way")
     p.add_argument("variants", nargs="+")
     a = p.parse_args()
     variants = []
@@ -37,7 +40,7 @@ def main():
         variants.append((name, store or a.store,
                          dict(kv.split("=", 1) for kv in kvs.split(",") if kv)))
     stores = sorted({store for _, store, _ in variants})
-    args = argparse.Namespace(seconds=a.seconds, app_env={}, quick=True, db_delay_us=None,
+    args = argparse.Namespace(seconds=a.seconds, app_env={}, quick=True, db_delay_us=a.db_delay_us,
                               stores=stores)
     b = bench.Bench(args)
     res = {}

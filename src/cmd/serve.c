@@ -166,6 +166,7 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         break;
     }
     drain(server, &signals, cfg->shutdown_timeout);
+    handlers_finish(&app); /* store calls still running answer their requests */
     int left = http_server_stop(server);
     if (left > 0)
         log_warn("%d requests still in flight at the drain deadline were cut off", left);

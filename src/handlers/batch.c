@@ -4,6 +4,7 @@
 #include "handlers/batch.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -19,10 +20,11 @@ struct batcher {
     int max_wait_ms;
     size_t max_members;
     batch_park_fn park, resume;
+    struct offload *offload; /* or NULL */
 };
 
 struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_members,
-                            batch_park_fn park, batch_park_fn resume)
+                            batch_park_fn park, batch_park_fn resume, struct offload *offload)
 {
     struct batcher *b = xcalloc(1, sizeof *b);
     pthread_mutex_init(&b->lock, NULL);
@@ -32,6 +34,7 @@ struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_membe
     b->max_members = max_members;
     b->park = park;
     b->resume = resume;
+    b->offload = offload;
     return b;
 }
 
@@ -55,8 +58,20 @@ static void add_member(struct batcher *b, struct batch *batch, void *req, void *
         b->open = NULL; /* full */
 }
 
-/* Joins the open batch (NULL) or returns a new batch req leads, once it may run. */
-static struct batch *enter(struct batcher *b, void *req, void *item)
+/* Waits, with b->lock held, until batch may run: a slot is free, or the wait is over. */
+static void take_slot(struct batcher *b)
+{
+    struct timespec deadline = clock_deadline_ms(b->max_wait_ms);
+    while (b->in_flight >= b->max_in_flight) /* the batch fills meanwhile */
+        if (pthread_cond_timedwait(&b->slot_free, &b->lock, &deadline) != 0)
+            break; /* the round trip in flight is stalled: run alongside it */
+    b->in_flight++;
+}
+
+/* Joins the open batch (NULL) or returns a new batch req leads: parked, with an offload; else
+ * once it may run. */
+static struct batch *enter(struct batcher *b, void *req, void *item,
+                           const struct batch_steps *steps)
 {
     pthread_mutex_lock(&b->lock);
     struct batch *batch = b->open;
@@ -69,13 +84,14 @@ static struct batch *enter(struct batcher *b, void *req, void *item)
     batch = xcalloc(1, sizeof *batch);
     batch->batcher = b;
     batch->leader = req;
+    batch->steps = steps;
+    batch->ctx = steps->ctx_size ? xcalloc(1, steps->ctx_size) : NULL;
     b->open = batch;
     add_member(b, batch, req, item);
-    struct timespec deadline = clock_deadline_ms(b->max_wait_ms);
-    while (b->in_flight >= b->max_in_flight) /* the batch fills meanwhile */
-        if (pthread_cond_timedwait(&b->slot_free, &b->lock, &deadline) != 0)
-            break; /* the round trip in flight is stalled: run alongside it */
-    b->in_flight++;
+    if (b->offload)
+        b->park(req); /* the offload thread resumes it, after this */
+    else
+        take_slot(b);
     pthread_mutex_unlock(&b->lock);
     return batch;
 }
@@ -105,19 +121,42 @@ static void done(struct batcher *b, struct batch *batch)
     pthread_mutex_unlock(&b->lock);
 }
 
-bool batcher_submit(struct batcher *b, void *req, void *item, const struct batch_steps *steps,
-                    void *ctx)
+/* Runs batch's steps and resumes its parked members, from members[first] on; frees batch. */
+static void lead(struct batch *batch, size_t first)
 {
-    struct batch *batch = enter(b, req, item);
-    if (!batch)
-        return false; /* joined: the leader answers */
-    steps->query(batch, ctx);
+    struct batcher *b = batch->batcher;
+    batch->steps->query(batch, batch->ctx);
     done(b, batch);
-    steps->answer(batch, ctx);
-    /* Nobody else touches the batch now: its other members are all parked. */
-    for (size_t i = 1; i < batch->n; i++)
+    batch->steps->answer(batch, batch->ctx);
+    /* Nobody else touches the batch now: its members from first on are all parked. */
+    for (size_t i = first; i < batch->n; i++)
         b->resume(batch->members[i].req);
+    free(batch->ctx);
     free(batch->members);
     free(batch);
+}
+
+/* On an offload thread: the leader's wait for a slot, then its steps (its request parked). */
+static void lead_offloaded(struct offload_job *job)
+{
+    struct batch *batch = (struct batch *)((char *)job - offsetof(struct batch, job));
+    struct batcher *b = batch->batcher;
+    pthread_mutex_lock(&b->lock);
+    take_slot(b);
+    pthread_mutex_unlock(&b->lock);
+    lead(batch, 0);
+}
+
+bool batcher_submit(struct batcher *b, void *req, void *item, const struct batch_steps *steps)
+{
+    struct batch *batch = enter(b, req, item, steps);
+    if (!batch)
+        return false; /* joined: the leader answers */
+    if (b->offload) {
+        batch->job.run = lead_offloaded;
+        offload_submit(b->offload, &batch->job);
+        return false;
+    }
+    lead(batch, 1);
     return true;
 }

@@ -5,6 +5,11 @@
  * in flight at a time; SQLite reads are cheaper than the hand-over, so they are not batched
  * (ADRs 0007, 0012). Concurrent POSTs share one INSERT and one commit on both stores
  * (ADR 0010). A batch's joiners are parked by suspending their connections.
+ *
+ * On PostgreSQL no store call runs on the server's threads (ADR 0029): batches lead, and PUTs,
+ * PATCHes and DELETEs run, on offload threads, one per pooled connection, so that a round trip
+ * never holds up the other connections of a worker thread and every pooled connection can have
+ * a statement in flight. SQLite's calls are local work and stay where they are.
  */
 #include "handlers/handlers.h"
 
@@ -37,11 +42,29 @@ void handlers_open(struct app *app)
     bool pg = cfg->db_type == DB_POSTGRES;
     int wait_ms = cfg->db_pool_timeout;
     struct handlers *h = xcalloc(1, sizeof *h);
-    h->lists = pg ? batcher_new(1, wait_ms, 0, park, resume) : NULL;
-    h->gets = pg ? batcher_new(1, wait_ms, GET_BATCH_MAX, park, resume) : NULL;
-    h->creates = batcher_new(CREATES_IN_FLIGHT, wait_ms, CREATE_BATCH_MAX, park, resume);
+    struct offload *o = pg ? offload_new(cfg->db_pool_size) : NULL;
+    h->store_calls = o;
+    h->lists = pg ? batcher_new(1, wait_ms, 0, park, resume, o) : NULL;
+    h->gets = pg ? batcher_new(1, wait_ms, GET_BATCH_MAX, park, resume, o) : NULL;
+    h->creates = batcher_new(CREATES_IN_FLIGHT, wait_ms, CREATE_BATCH_MAX, park, resume, o);
     h->list_cache = list_cache_new(); /* GET lists share their last body (ADR 0026) */
     app->handlers = h;
+}
+
+bool handlers_offload(struct http_request *req, struct offload_job *job)
+{
+    struct offload *o = req->app->handlers->store_calls;
+    if (!o)
+        return false;
+    http_suspend(req); /* before the job can exist for another thread */
+    offload_submit(o, job);
+    return true;
+}
+
+void handlers_finish(struct app *app)
+{
+    if (app->handlers)
+        offload_finish(app->handlers->store_calls);
 }
 
 void handlers_close(struct app *app)
@@ -49,6 +72,7 @@ void handlers_close(struct app *app)
     struct handlers *h = app->handlers;
     if (!h)
         return;
+    offload_free(h->store_calls); /* its jobs use the batchers */
     batcher_free(h->creates);
     batcher_free(h->gets);
     batcher_free(h->lists);

@@ -13,8 +13,10 @@
 #ifndef HANDLERS_H
 #define HANDLERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "handlers/offload.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "store/store.h"
@@ -27,12 +29,24 @@ struct handlers {
     struct batcher *gets;          /* batches of GET /api/task/{id}/ (task.c), or NULL */
     struct batcher *creates;       /* batches of POST /api/task/ (task.c) */
     struct list_cache *list_cache; /* the last GET list body (task_list.c, ADR 0026) */
+    struct offload *store_calls;   /* runs PostgreSQL calls off the server's threads, or NULL */
 };
 
-/* Sets app->handlers from app->cfg: which routes batch, and how (ADRs 0007, 0010, 0012). */
+/* Sets app->handlers from app->cfg: which routes batch, and how (ADRs 0007, 0010, 0012), and
+ * whether store calls run off the server's threads (ADR 0029). */
 void handlers_open(struct app *app);
-/* Frees app->handlers; no request may be in flight. */
+/* Finishes every store call handed off the server's threads (each answers and resumes its
+ * request; the store bounds how long each takes). Call before the server stops: it cannot stop
+ * while a request is suspended. */
+void handlers_finish(struct app *app);
+/* Frees app->handlers (handlers_finish first, if it was not called); no request may be in
+ * flight. */
 void handlers_close(struct app *app);
+
+/* With store_calls: suspends req, hands job to an offload thread — job->run answers req and
+ * ends with http_resume(req) — and returns true. Without: does nothing and returns false (the
+ * caller makes the store call itself). */
+bool handlers_offload(struct http_request *req, struct offload_job *job);
 
 extern const struct route app_routes[];
 extern const size_t app_routes_count;

@@ -4,7 +4,9 @@
  * Concurrent POSTs share one INSERT and one commit (handlers/batch.h, ADR 0010): a POST that
  * arrives while another batch of creates is running waits, suspended, for the next one. Every
  * 200 still means the task is committed. Where handlers.c batches them (PostgreSQL), concurrent
- * GETs of one task share one SELECT the same way, as the lists do (task_list.c).
+ * GETs of one task share one SELECT the same way, as the lists do (task_list.c). There, too, no
+ * store call runs on the server's threads: batches and PUT/PATCH/DELETE run on offload threads
+ * (handlers.c, ADR 0029).
  *
  * Tasks stream from the store straight into the response body (task_encode): one pass, no
  * copies.
@@ -98,7 +100,7 @@ static void get_answer(struct batch *batch, void *ctx)
     }
 }
 
-static const struct batch_steps get_steps = {get_query, get_answer};
+static const struct batch_steps get_steps = {get_query, get_answer, sizeof(enum store_status)};
 
 void task_get_handler(struct http_request *req)
 {
@@ -112,8 +114,7 @@ void task_get_handler(struct http_request *req)
     }
     struct wanted_task *w = xcalloc(1, sizeof *w);
     w->id = id;
-    enum store_status st;
-    batcher_submit(gets, req, w, &get_steps, &st);
+    batcher_submit(gets, req, w, &get_steps);
 }
 
 /* A batch of POSTs on its way through the store: their tasks, and the outcome. */
@@ -166,7 +167,8 @@ static void create_answer(struct batch *batch, void *ctx)
     free(run->tasks);
 }
 
-static const struct batch_steps create_steps = {create_query, create_answer};
+static const struct batch_steps create_steps = {create_query, create_answer,
+                                               sizeof(struct create_run)};
 
 void task_create_handler(struct http_request *req)
 {
@@ -175,19 +177,56 @@ void task_create_handler(struct http_request *req)
         free(in);
         return;
     }
-    struct create_run run = {0};
-    batcher_submit(req->app->handlers->creates, req, in, &create_steps, &run);
+    batcher_submit(req->app->handlers->creates, req, in, &create_steps);
+}
+
+/* A PUT, PATCH or DELETE: the store call and its answer, here or on an offload thread. */
+struct write_call {
+    struct offload_job job; /* first: the job is the call */
+    struct http_request *req;
+    int64_t id;
+    bool is_delete;
+    struct task_input in; /* PUT, PATCH */
+};
+
+static void write_answer(struct write_call *w)
+{
+    struct http_request *req = w->req;
+    if (w->is_delete) {
+        respond_store(req, store_task_delete(req->app->store, w->id), HTTP_STATUS_NO_CONTENT, NULL);
+        return;
+    }
+    answer_ok(req, store_task_update(req->app->store, w->id, &w->in.patch, write_one, &req->out));
+    task_input_release(&w->in);
+}
+
+static void write_offloaded(struct offload_job *job)
+{
+    struct write_call *w = (struct write_call *)job;
+    struct http_request *req = w->req;
+    write_answer(w);
+    free(w);
+    http_resume(req);
+}
+
+static void write_run(struct write_call *w)
+{
+    w->job.run = write_offloaded;
+    if (!handlers_offload(w->req, &w->job)) {
+        write_answer(w);
+        free(w);
+    }
 }
 
 static void update(struct http_request *req, enum task_decode_mode mode)
 {
-    int64_t id;
-    struct task_input in;
-    if (path_id(req, &id) != 0 || body_task(req, mode, &in) != 0)
+    struct write_call *w = xcalloc(1, sizeof *w);
+    w->req = req;
+    if (path_id(req, &w->id) != 0 || body_task(req, mode, &w->in) != 0) {
+        free(w);
         return;
-    enum store_status st = store_task_update(req->app->store, id, &in.patch, write_one, &req->out);
-    task_input_release(&in);
-    answer_ok(req, st);
+    }
+    write_run(w);
 }
 
 void task_replace_handler(struct http_request *req)
@@ -202,8 +241,12 @@ void task_patch_handler(struct http_request *req)
 
 void task_delete_handler(struct http_request *req)
 {
-    int64_t id;
-    if (path_id(req, &id) != 0)
+    struct write_call *w = xcalloc(1, sizeof *w);
+    w->req = req;
+    w->is_delete = true;
+    if (path_id(req, &w->id) != 0) {
+        free(w);
         return;
-    respond_store(req, store_task_delete(req->app->store, id), HTTP_STATUS_NO_CONTENT, NULL);
+    }
+    write_run(w);
 }

@@ -158,7 +158,7 @@ static void list_answer(struct batch *batch, void *ctx)
     http_body_unref(run->body);
 }
 
-static const struct batch_steps list_steps = {list_query, list_answer};
+static const struct batch_steps list_steps = {list_query, list_answer, sizeof(struct list_run)};
 
 void task_list_handler(struct http_request *req)
 {
@@ -167,6 +167,5 @@ void task_list_handler(struct http_request *req)
         serve_unbatched(req, req->app->handlers->list_cache);
         return;
     }
-    struct list_run run = {NULL, STORE_OK};
-    batcher_submit(lists, req, NULL, &list_steps, &run);
+    batcher_submit(lists, req, NULL, &list_steps); /* its run starts zeroed: no body, STORE_OK */
 }

@@ -4,6 +4,9 @@
  * closes a batch, max_in_flight holds later leaders, and max_wait_ms lets a leader run
  * alongside a stalled one.
  *
+ * With an offload (handlers/offload.h) the leader is parked too and its steps run on an offload
+ * thread; the offload itself runs jobs in order and all of them before it finishes.
+ *
  * A leader's query step can be held at a gate, with its batch still open or already closed,
  * so that the test decides who arrives while a batch is open or running.
  */
@@ -59,9 +62,12 @@ static void sleep_ms(int ms)
             sleep_ms(1);                                                                           \
     } while (0)
 
-/* A request as the batcher sees it. */
+struct lead;
+
+/* A request as the batcher sees it; lead records what its batch's steps did if it leads. */
 struct req {
     atomic_int parked, resumed, answered;
+    struct lead *lead;
 };
 
 static atomic_int parked_total;
@@ -85,6 +91,7 @@ struct lead {
     bool close_first;  /* close the batch before waiting at the gate */
     atomic_bool started, finished;
     void *leader;       /* batch->leader as the query found it */
+    pthread_t thread;   /* that ran the query */
     size_t seen;        /* members when the query ran */
     struct req *who[8]; /* members as the answer step found them */
     size_t answered;
@@ -92,12 +99,14 @@ struct lead {
 
 static void query(struct batch *batch, void *ctx)
 {
-    struct lead *l = ctx;
+    struct lead *l = ((struct req *)batch->leader)->lead;
+    *(int *)ctx += 1; /* the batch's own ctx: zeroed, and seen by answer */
     int now = atomic_fetch_add(&queries_running, 1) + 1;
     int max = atomic_load(&queries_running_max);
     while (now > max && !atomic_compare_exchange_weak(&queries_running_max, &max, now))
         ;
     l->leader = batch->leader;
+    l->thread = pthread_self();
     atomic_store(&l->started, true);
     if (l->close_first)
         batch_close(batch);
@@ -108,9 +117,13 @@ static void query(struct batch *batch, void *ctx)
     atomic_fetch_sub(&queries_running, 1);
 }
 
+static atomic_int bad_ctx; /* answers that did not find the query's mark in the batch's ctx */
+
 static void answer(struct batch *batch, void *ctx)
 {
-    struct lead *l = ctx;
+    struct lead *l = ((struct req *)batch->leader)->lead;
+    if (*(int *)ctx != 1)
+        atomic_fetch_add(&bad_ctx, 1);
     for (size_t i = 0; i < batch->n; i++) {
         struct req *r = batch->members[i].req;
         if (batch->members[i].item != (void *)r)
@@ -123,7 +136,7 @@ static void answer(struct batch *batch, void *ctx)
     atomic_store(&l->finished, true);
 }
 
-static const struct batch_steps steps = {query, answer};
+static const struct batch_steps steps = {query, answer, sizeof(int)};
 
 struct submitter {
     pthread_t thread;
@@ -137,9 +150,16 @@ struct submitter {
 static void *submit_main(void *arg)
 {
     struct submitter *s = arg;
-    s->led = batcher_submit(s->b, s->r, s->r, &steps, &s->lead);
+    s->led = batcher_submit(s->b, s->r, s->r, &steps);
     atomic_store(&s->returned, true);
     return NULL;
+}
+
+/* Submits r on this thread, recording what its steps do in *l if it leads. */
+static bool submit_now(struct batcher *b, struct req *r, struct lead *l)
+{
+    r->lead = l;
+    return batcher_submit(b, r, r, &steps);
 }
 
 static void submit_async(struct submitter *s, struct batcher *b, struct req *r, struct gate *g,
@@ -147,6 +167,7 @@ static void submit_async(struct submitter *s, struct batcher *b, struct req *r, 
 {
     s->b = b;
     s->r = r;
+    r->lead = &s->lead;
     s->lead.gate = g;
     s->lead.close_first = close_first;
     pthread_create(&s->thread, NULL, submit_main, s);
@@ -163,7 +184,7 @@ static void reset_counters(void)
 static void test_join(void)
 {
     reset_counters();
-    struct batcher *b = batcher_new(1, WAIT_MS, 0, park, resume);
+    struct batcher *b = batcher_new(1, WAIT_MS, 0, park, resume, NULL);
     struct gate g;
     gate_init(&g);
     struct req leader = {0}, joiners[5] = {{0}};
@@ -173,7 +194,7 @@ static void test_join(void)
     ok(atomic_load(&s.lead.started), "a lone request leads its batch at once");
     for (int i = 0; i < 5; i++) {
         struct lead unused = {0};
-        bool led = batcher_submit(b, &joiners[i], &joiners[i], &steps, &unused);
+        bool led = submit_now(b, &joiners[i], &unused);
         ok(!led, "a request arriving while the batch is open joins it and returns");
         is_int(atomic_load(&joiners[i].parked), 1, "the joiner is parked");
     }
@@ -201,7 +222,7 @@ static void test_join(void)
 static void test_max_members(void)
 {
     reset_counters();
-    struct batcher *b = batcher_new(1, WAIT_MS, 3, park, resume);
+    struct batcher *b = batcher_new(1, WAIT_MS, 3, park, resume, NULL);
     struct gate g;
     gate_init(&g);
     struct req first = {0}, j[2] = {{0}}, later[2] = {{0}};
@@ -210,7 +231,7 @@ static void test_max_members(void)
     WAIT_FOR(atomic_load(&a.lead.started));
     struct lead unused = {0};
     for (int i = 0; i < 2; i++)
-        batcher_submit(b, &j[i], &j[i], &steps, &unused);
+        submit_now(b, &j[i], &unused);
     /* The batch is full and still running: of two more requests one leads the next batch
      * (and waits for its slot), the other joins it. */
     for (int i = 0; i < 2; i++)
@@ -239,7 +260,7 @@ static void test_max_members(void)
 static void test_max_in_flight(void)
 {
     reset_counters();
-    struct batcher *b = batcher_new(2, WAIT_MS, 0, park, resume);
+    struct batcher *b = batcher_new(2, WAIT_MS, 0, park, resume, NULL);
     struct gate g;
     gate_init(&g);
     struct req r[3] = {{0}}, joiner = {0};
@@ -253,7 +274,7 @@ static void test_max_in_flight(void)
     sleep_ms(100); /* it must not start however long we wait */
     ok(!atomic_load(&s[2].lead.started), "a third leader waits while two batches run");
     struct lead unused = {0};
-    ok(!batcher_submit(b, &joiner, &joiner, &steps, &unused),
+    ok(!submit_now(b, &joiner, &unused),
        "a request joins the waiting leader's batch");
     gate_open(&g);
     for (int i = 0; i < 3; i++)
@@ -268,7 +289,7 @@ static void test_max_in_flight(void)
 static void test_max_wait(void)
 {
     reset_counters();
-    struct batcher *b = batcher_new(1, 100, 0, park, resume);
+    struct batcher *b = batcher_new(1, 100, 0, park, resume, NULL);
     struct gate g;
     gate_init(&g);
     struct req stalled = {0}, next = {0};
@@ -287,9 +308,103 @@ static void test_max_wait(void)
     /* Its slot came back: the batcher is whole again, one in flight. */
     struct req after = {0};
     struct lead l = {0};
-    ok(batcher_submit(b, &after, &after, &steps, &l) && l.answered == 1,
+    ok(submit_now(b, &after, &l) && l.answered == 1,
        "a later request leads at once");
     batcher_free(b);
+}
+
+/* With an offload no submitter waits: the leader is parked and returns at once, a leader
+ * behind a running batch too; the steps run on an offload thread, which resumes every member,
+ * the leader included, exactly once, and still runs one batch at a time. */
+static void test_offloaded(void)
+{
+    reset_counters();
+    struct offload *o = offload_new(2);
+    struct batcher *b = batcher_new(1, WAIT_MS, 0, park, resume, o);
+    struct gate g;
+    gate_init(&g);
+    struct req first = {0}, joiner = {0}, second = {0}, joiner2 = {0};
+    struct lead l1 = {.gate = &g, .close_first = true}, l2 = {0}, unused = {0};
+    ok(!submit_now(b, &first, &l1), "an offloaded leader's submit returns at once");
+    is_int(atomic_load(&first.parked), 1, "and its request is parked");
+    WAIT_FOR(atomic_load(&l1.started));
+    ok(atomic_load(&l1.started) && !pthread_equal(l1.thread, pthread_self()),
+       "its query runs on another thread");
+    /* The first batch is closed and stalled at the gate: the next request leads a batch that
+     * must wait for the slot, on an offload thread, not here. */
+    ok(!submit_now(b, &second, &l2), "a leader behind a running batch returns at once too");
+    ok(!submit_now(b, &joiner2, &unused), "a request joins that waiting batch");
+    sleep_ms(50);
+    ok(!atomic_load(&l2.started), "the waiting batch does not run while the first is in flight");
+    gate_open(&g);
+    WAIT_FOR(atomic_load(&second.resumed) == 1 && atomic_load(&joiner2.resumed) == 1 &&
+             atomic_load(&first.resumed) == 1);
+    is_int(l1.seen, 1, "the first batch closed with its leader alone");
+    is_int(l2.seen, 2, "the second batch holds its leader and its joiner");
+    int once = 0;
+    struct req *all[] = {&first, &second, &joiner2};
+    for (int i = 0; i < 3; i++)
+        once += atomic_load(&all[i]->parked) == 1 && atomic_load(&all[i]->resumed) == 1 &&
+                atomic_load(&all[i]->answered) == 1;
+    is_int(once, 3, "every member, leaders included, is parked, answered and resumed once");
+    is_int(atomic_load(&queries_running_max), 1, "never two queries at once");
+    is_int(atomic_load(&joiner.parked), 0, "(a request that never submitted is untouched)");
+    offload_free(o);
+    batcher_free(b);
+}
+
+/* The offload on its own: jobs in order, every one before offload_finish returns (those a job
+ * queues too), and after it on the caller's thread. */
+struct order_job {
+    struct offload_job job;
+    struct offload *o;
+    int index;
+    pthread_t thread;
+    atomic_bool ran;
+};
+
+static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
+static int order[64], order_n;
+static struct order_job chained;
+
+static void order_run(struct offload_job *job)
+{
+    struct order_job *j = (struct order_job *)job;
+    pthread_mutex_lock(&order_lock);
+    order[order_n++] = j->index;
+    pthread_mutex_unlock(&order_lock);
+    j->thread = pthread_self();
+    if (j->index == 0)
+        sleep_ms(50); /* the rest queue up behind it */
+    if (j->index == 9) { /* queues one more while finishing */
+        chained.job.run = order_run;
+        chained.index = 10;
+        offload_submit(j->o, &chained.job);
+    }
+    atomic_store(&j->ran, true);
+}
+
+static void test_offload_order(void)
+{
+    struct offload *o = offload_new(1);
+    struct order_job jobs[10];
+    for (int i = 0; i < 10; i++) {
+        jobs[i] = (struct order_job){.job.run = order_run, .o = o, .index = i};
+        offload_submit(o, &jobs[i].job);
+    }
+    offload_finish(o);
+    is_int(order_n, 11, "offload_finish returns after every job, and the one a job queued");
+    int in_order = 0;
+    for (int i = 0; i < order_n; i++)
+        in_order += order[i] == i;
+    is_int(in_order, 11, "one thread runs the jobs in the order they were queued");
+    ok(!pthread_equal(jobs[3].thread, pthread_self()), "on a thread of the offload's");
+    struct order_job late = {.job.run = order_run, .o = o, .index = 11};
+    offload_submit(o, &late.job);
+    ok(atomic_load(&late.ran) && pthread_equal(late.thread, pthread_self()),
+       "after offload_finish a job runs at once, on the caller's thread");
+    offload_free(o);
+    offload_free(NULL);
 }
 
 int main(void)
@@ -298,6 +413,9 @@ int main(void)
     test_max_members();
     test_max_in_flight();
     test_max_wait();
+    test_offloaded();
+    test_offload_order();
+    is_int(atomic_load(&bad_ctx), 0, "each batch's ctx is its own, zeroed, from query to answer");
     is_int(atomic_load(&wrong_items), 0, "each member comes with its own item");
     return done_testing();
 }
