@@ -17,20 +17,20 @@ struct batcher {
     struct batch *open; /* the batch requests join, or NULL */
     int in_flight;      /* batches past their wait for a slot */
     int max_in_flight;
-    int max_wait_ms;
+    int64_t max_wait_us;
     size_t max_members;
     batch_park_fn park, resume;
     struct offload *offload; /* or NULL */
 };
 
-struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_members,
+struct batcher *batcher_new(int max_in_flight, int64_t max_wait_us, size_t max_members,
                             batch_park_fn park, batch_park_fn resume, struct offload *offload)
 {
     struct batcher *b = xcalloc(1, sizeof *b);
     pthread_mutex_init(&b->lock, NULL);
     clock_cond_init(&b->slot_free);
     b->max_in_flight = max_in_flight > 0 ? max_in_flight : 1;
-    b->max_wait_ms = max_wait_ms;
+    b->max_wait_us = max_wait_us;
     b->max_members = max_members;
     b->park = park;
     b->resume = resume;
@@ -61,10 +61,10 @@ static void add_member(struct batcher *b, struct batch *batch, void *req, void *
 /* Waits, with b->lock held, until batch may run: a slot is free, or the wait is over. */
 static void take_slot(struct batcher *b)
 {
-    struct timespec deadline = clock_deadline_ms(b->max_wait_ms);
+    struct timespec deadline = clock_deadline_us(b->max_wait_us);
     while (b->in_flight >= b->max_in_flight) /* the batch fills meanwhile */
         if (pthread_cond_timedwait(&b->slot_free, &b->lock, &deadline) != 0)
-            break; /* the round trip in flight is stalled: run alongside it */
+            break; /* the round trip in flight is slow: run alongside it */
     b->in_flight++;
 }
 

@@ -3,8 +3,8 @@
  *
  * A batcher has at most one open batch. The first request to enter (batcher_submit) opens it
  * and leads it: it waits until fewer than max_in_flight batches of this batcher are running —
- * meanwhile the batch fills — or at most max_wait_ms, so that a stalled round trip cannot chain
- * the waits of the batches behind it. A request entering while a batch is open joins it
+ * meanwhile the batch fills — or at most max_wait_us, so that a slow or stalled round trip
+ * cannot chain the waits of the batches behind it. A request entering while a batch is open joins it
  * instead: the batcher parks it (the park callback, called under the batcher's lock so that
  * the leader cannot resume it first) and batcher_submit returns false; from then on the
  * request and its item belong to the leader, which answers it.
@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "handlers/offload.h"
 
@@ -63,7 +64,7 @@ struct batch_steps {
 
 /* max_in_flight below 1 means 1; max_members 0: no limit; offload NULL: the leader runs its
  * batch on its own thread. */
-struct batcher *batcher_new(int max_in_flight, int max_wait_ms, size_t max_members,
+struct batcher *batcher_new(int max_in_flight, int64_t max_wait_us, size_t max_members,
                             batch_park_fn park, batch_park_fn resume, struct offload *offload);
 /* No batch may be running. NULL is fine. */
 void batcher_free(struct batcher *b);

@@ -2,8 +2,8 @@
  * handlers.c — the handlers' own state: which routes batch their round trips, and how.
  *
  * Concurrent GET lists and GETs of one task share one query on PostgreSQL, one query of each
- * in flight at a time; SQLite reads are cheaper than the hand-over, so they are not batched
- * (ADRs 0007, 0012). Concurrent POSTs share one INSERT and one commit on both stores
+ * in flight at a time unless it takes longer than a local round trip (READ_OVERLAP_US); SQLite
+ * reads are cheaper than the hand-over, so they are not batched (ADRs 0007, 0012, 0029). Concurrent POSTs share one INSERT and one commit on both stores
  * (ADR 0010). A batch's joiners are parked by suspending their connections.
  *
  * On PostgreSQL no store call runs on the server's threads (ADR 0029): batches lead, and PUTs,
@@ -25,6 +25,12 @@
 #define CREATE_BATCH_MAX  128
 /* The most ids one SELECT of single tasks takes (ADR 0012). */
 #define GET_BATCH_MAX 256
+/* How long a batch of reads waits for the one in flight before it is sent alongside: about a
+ * round trip to a database on the same host. A database farther away (another availability
+ * zone: 0.5-1 ms) gets batches overlapping, not each waiting a whole round trip (ADR 0029). */
+#define READ_OVERLAP_US 100
+/* The most offload threads: one per pooled connection, up to this. */
+#define OFFLOAD_THREADS_MAX 64
 
 static void park(void *req)
 {
@@ -40,13 +46,14 @@ void handlers_open(struct app *app)
 {
     const struct config *cfg = app->cfg;
     bool pg = cfg->db_type == DB_POSTGRES;
-    int wait_ms = cfg->db_pool_timeout;
+    int64_t wait_us = (int64_t)cfg->db_pool_timeout * 1000;
     struct handlers *h = xcalloc(1, sizeof *h);
-    struct offload *o = pg ? offload_new(cfg->db_pool_size) : NULL;
+    int threads = cfg->db_pool_size < OFFLOAD_THREADS_MAX ? cfg->db_pool_size : OFFLOAD_THREADS_MAX;
+    struct offload *o = pg ? offload_new(threads) : NULL;
     h->store_calls = o;
-    h->lists = pg ? batcher_new(1, wait_ms, 0, park, resume, o) : NULL;
-    h->gets = pg ? batcher_new(1, wait_ms, GET_BATCH_MAX, park, resume, o) : NULL;
-    h->creates = batcher_new(CREATES_IN_FLIGHT, wait_ms, CREATE_BATCH_MAX, park, resume, o);
+    h->lists = pg ? batcher_new(1, READ_OVERLAP_US, 0, park, resume, o) : NULL;
+    h->gets = pg ? batcher_new(1, READ_OVERLAP_US, GET_BATCH_MAX, park, resume, o) : NULL;
+    h->creates = batcher_new(CREATES_IN_FLIGHT, wait_us, CREATE_BATCH_MAX, park, resume, o);
     h->list_cache = list_cache_new(); /* GET lists share their last body (ADR 0026) */
     app->handlers = h;
 }

@@ -8,17 +8,22 @@ uint64_t clock_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-struct timespec clock_deadline_ms(int ms)
+struct timespec clock_deadline_us(int64_t us)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    ts.tv_sec += (time_t)(us / 1000000);
+    ts.tv_nsec += (long)(us % 1000000) * 1000L;
     if (ts.tv_nsec >= 1000000000L) {
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
     return ts;
+}
+
+struct timespec clock_deadline_ms(int ms)
+{
+    return clock_deadline_us((int64_t)ms * 1000);
 }
 
 bool clock_passed(const struct timespec *deadline)

@@ -13,8 +13,9 @@
 
 /* Nanoseconds on the monotonic clock (for durations). */
 uint64_t clock_now_ns(void);
-/* The monotonic time ms milliseconds from now. */
+/* The monotonic time ms milliseconds (us microseconds, not negative) from now. */
 struct timespec clock_deadline_ms(int ms);
+struct timespec clock_deadline_us(int64_t us);
 bool clock_passed(const struct timespec *deadline);
 /* Milliseconds until deadline, 0 once it has passed. */
 int clock_left_ms(const struct timespec *deadline);

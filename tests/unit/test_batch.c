@@ -184,7 +184,7 @@ static void reset_counters(void)
 static void test_join(void)
 {
     reset_counters();
-    struct batcher *b = batcher_new(1, WAIT_MS, 0, park, resume, NULL);
+    struct batcher *b = batcher_new(1, WAIT_MS * 1000, 0, park, resume, NULL);
     struct gate g;
     gate_init(&g);
     struct req leader = {0}, joiners[5] = {{0}};
@@ -222,7 +222,7 @@ static void test_join(void)
 static void test_max_members(void)
 {
     reset_counters();
-    struct batcher *b = batcher_new(1, WAIT_MS, 3, park, resume, NULL);
+    struct batcher *b = batcher_new(1, WAIT_MS * 1000, 3, park, resume, NULL);
     struct gate g;
     gate_init(&g);
     struct req first = {0}, j[2] = {{0}}, later[2] = {{0}};
@@ -260,7 +260,7 @@ static void test_max_members(void)
 static void test_max_in_flight(void)
 {
     reset_counters();
-    struct batcher *b = batcher_new(2, WAIT_MS, 0, park, resume, NULL);
+    struct batcher *b = batcher_new(2, WAIT_MS * 1000, 0, park, resume, NULL);
     struct gate g;
     gate_init(&g);
     struct req r[3] = {{0}}, joiner = {0};
@@ -289,7 +289,7 @@ static void test_max_in_flight(void)
 static void test_max_wait(void)
 {
     reset_counters();
-    struct batcher *b = batcher_new(1, 100, 0, park, resume, NULL);
+    struct batcher *b = batcher_new(1, 100 * 1000, 0, park, resume, NULL);
     struct gate g;
     gate_init(&g);
     struct req stalled = {0}, next = {0};
@@ -320,7 +320,7 @@ static void test_offloaded(void)
 {
     reset_counters();
     struct offload *o = offload_new(2);
-    struct batcher *b = batcher_new(1, WAIT_MS, 0, park, resume, o);
+    struct batcher *b = batcher_new(1, WAIT_MS * 1000, 0, park, resume, o);
     struct gate g;
     gate_init(&g);
     struct req first = {0}, joiner = {0}, second = {0}, joiner2 = {0};
