@@ -4,10 +4,10 @@
  * A batcher has at most one open batch. The first request to enter (batcher_submit) opens it
  * and leads it: it waits until fewer than max_in_flight batches of this batcher are running —
  * meanwhile the batch fills — or at most max_wait_us, so that a slow or stalled round trip
- * cannot chain the waits of the batches behind it. A request entering while a batch is open joins it
- * instead: the batcher parks it (the park callback, called under the batcher's lock so that
- * the leader cannot resume it first) and batcher_submit returns false; from then on the
- * request and its item belong to the leader, which answers it.
+ * cannot chain the waits of the batches behind it. A request entering while a batch is open joins
+ * it instead: the batcher parks it (the park callback, called under the batcher's lock so that the
+ * leader cannot resume it first) and batcher_submit returns false; from then on the request and its
+ * item belong to the leader, which answers it.
  *
  * The leader then runs the batch's steps in this order, and no other: query(batch) — the round
  * trip; the batch closes when it has max_members members, when query calls batch_close (e.g.

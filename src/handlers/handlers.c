@@ -3,8 +3,9 @@
  *
  * Concurrent GET lists and GETs of one task share one query on PostgreSQL, one query of each
  * in flight at a time unless it takes longer than a local round trip (READ_OVERLAP_US); SQLite
- * reads are cheaper than the hand-over, so they are not batched (ADRs 0007, 0012, 0029). Concurrent POSTs share one INSERT and one commit on both stores
- * (ADR 0010). A batch's joiners are parked by suspending their connections.
+ * reads are cheaper than the hand-over, so they are not batched (ADRs 0007, 0012, 0029). Concurrent
+ * POSTs share one INSERT and one commit on both stores (ADR 0010). A batch's joiners are parked by
+ * suspending their connections.
  *
  * On PostgreSQL no store call runs on the server's threads (ADR 0029): batches lead, and PUTs,
  * PATCHes and DELETEs run, on offload threads, one per pooled connection, so that a round trip

@@ -168,7 +168,7 @@ static void create_answer(struct batch *batch, void *ctx)
 }
 
 static const struct batch_steps create_steps = {create_query, create_answer,
-                                               sizeof(struct create_run)};
+                                                sizeof(struct create_run)};
 
 void task_create_handler(struct http_request *req)
 {

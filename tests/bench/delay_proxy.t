@@ -15,20 +15,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from delayproxy import PROXY, build  # noqa: E402
 from tap import bail, diag, done, is_, ok  # noqa: E402
 
-BUILD = os.environ.get("TCA_BUILD") or os.path.join(ROOT, "build")
-PROXY = os.path.join(BUILD, "bench", "delay_proxy")
 IO_TIMEOUT = 5  # every socket wait is bounded: a proxy that loses bytes fails, never hangs
 MAX_QUEUE = 256 << 10
 READ_SIZE = 64 << 10  # delay_proxy.c's READ_SIZE
-
-
-def build():
-    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, "BUILD=" + BUILD,
-                        PROXY], capture_output=True, text=True, timeout=120)
-    if r.returncode != 0 or not os.access(PROXY, os.X_OK):
-        bail("cannot build %s: %s%s" % (PROXY, r.stdout, r.stderr))
 
 
 class Upstream:
@@ -308,8 +300,9 @@ def test_refused():
 
 
 def main():
-    if not os.access(PROXY, os.X_OK):
-        build()
+    why = None if os.access(PROXY, os.X_OK) else build()
+    if why:
+        bail(why)
     test_arguments()
     test_forwarding()
     test_delay()

@@ -274,8 +274,7 @@ static void test_max_in_flight(void)
     sleep_ms(100); /* it must not start however long we wait */
     ok(!atomic_load(&s[2].lead.started), "a third leader waits while two batches run");
     struct lead unused = {0};
-    ok(!submit_now(b, &joiner, &unused),
-       "a request joins the waiting leader's batch");
+    ok(!submit_now(b, &joiner, &unused), "a request joins the waiting leader's batch");
     gate_open(&g);
     for (int i = 0; i < 3; i++)
         pthread_join(s[i].thread, NULL);
@@ -308,8 +307,7 @@ static void test_max_wait(void)
     /* Its slot came back: the batcher is whole again, one in flight. */
     struct req after = {0};
     struct lead l = {0};
-    ok(submit_now(b, &after, &l) && l.answered == 1,
-       "a later request leads at once");
+    ok(submit_now(b, &after, &l) && l.answered == 1, "a later request leads at once");
     batcher_free(b);
 }
 
@@ -375,7 +373,7 @@ static void order_run(struct offload_job *job)
     pthread_mutex_unlock(&order_lock);
     j->thread = pthread_self();
     if (j->index == 0)
-        sleep_ms(50); /* the rest queue up behind it */
+        sleep_ms(50);    /* the rest queue up behind it */
     if (j->index == 9) { /* queues one more while finishing */
         chained.job.run = order_run;
         chained.index = 10;
