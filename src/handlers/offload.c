@@ -14,7 +14,7 @@ struct offload {
     pthread_mutex_t lock; /* guards the queue and stopping */
     pthread_cond_t queued;
     struct offload_job *head, *tail;
-    bool stopping; /* offload_finish: run what is queued, then end */
+    bool stopping; /* offload_finish: run what is queued, then end; run new jobs at submit */
     int threads;   /* running; 0: none could start, or finished (jobs run at submit) */
     pthread_t *ids;
 };
@@ -65,7 +65,7 @@ void offload_submit(struct offload *o, struct offload_job *job)
 {
     job->next = NULL;
     pthread_mutex_lock(&o->lock);
-    if (!o->threads) { /* none could be started, or finished: run it here */
+    if (!o->threads || o->stopping) { /* none started, or finishing: run it here */
         pthread_mutex_unlock(&o->lock);
         job->run(job);
         return;

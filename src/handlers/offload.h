@@ -24,10 +24,11 @@ struct offload_job {
 
 /* threads below 1 means 1. */
 struct offload *offload_new(int threads);
-/* Queues job (job->run set); never waits. Without threads (none could be started, or after
- * offload_finish) runs it at once, on the caller's thread. */
+/* Queues job (job->run set); never waits. Without threads (none could be started) or once
+ * offload_finish has begun, runs it at once, on the caller's thread, so that no job is left
+ * queued with no thread to run it. */
 void offload_submit(struct offload *o, struct offload_job *job);
-/* Runs every job already queued and any they queue, then ends the threads. NULL is fine. */
+/* Runs every job already queued, then ends the threads. NULL is fine. */
 void offload_finish(struct offload *o);
 /* offload_finish, then frees o. NULL is fine. */
 void offload_free(struct offload *o);

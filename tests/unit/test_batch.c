@@ -351,8 +351,8 @@ static void test_offloaded(void)
     batcher_free(b);
 }
 
-/* The offload on its own: jobs in order, every one before offload_finish returns (those a job
- * queues too), and after it on the caller's thread. */
+/* The offload on its own: jobs in order, every one before offload_finish returns (one a job
+ * submits while it finishes too: at once), and after it on the caller's thread. */
 struct order_job {
     struct offload_job job;
     struct offload *o;
