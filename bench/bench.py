@@ -40,6 +40,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import delayproxy  # noqa: E402
 from pgcluster import PgCluster  # noqa: E402
 
 BIN = os.environ.get("TCA_BIN") or os.path.join(ROOT, "build", "TechChallengeApp")
@@ -163,34 +164,16 @@ class PgBench(PgCluster):
         return r.returncode == 0
 
 
-class DelayProxy:
-    """build/bench/delay_proxy in front of host:port, holding every chunk delay_us each way."""
+class DelayProxy(delayproxy.DelayProxy):
+    """build/bench/delay_proxy (or $TCA_DELAY_PROXY) in front of host:port, delay_us each way;
+    a failure at its end is logged."""
 
     def __init__(self, host, port, delay_us):
-        self.delay_us = delay_us
-        self.stats = ""
-        self.proc = subprocess.Popen([DELAY_PROXY, "--upstream", "%s:%d" % (host, port),
-                                      "--delay-us", str(delay_us)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()  # "listening on 127.0.0.1:PORT" once it accepts
-        if not line.startswith("listening on "):
-            self.proc.kill()
-            raise RuntimeError("delay_proxy did not start: %r %s" % (line, self.proc.stderr.read()))
-        self.host, port = line.split()[-1].rsplit(":", 1)
-        self.port = int(port)
+        super().__init__(host, port, delay_us, path=DELAY_PROXY)
 
     def stop(self):
-        """SIGTERM; keeps its closing counters (connections, bytes, timer lateness)."""
-        if self.proc.returncode is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.stats = self.proc.stderr.read().strip()
-        if self.proc.returncode != 0:
+        super().stop()
+        if self.proc.returncode:
             log("bench: delay_proxy exited %d: %s" % (self.proc.returncode, self.stats))
 
 

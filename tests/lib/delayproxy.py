@@ -19,10 +19,13 @@ def build():
 
 class DelayProxy:
     """The proxy in front of host:port, holding each chunk delay_us each way; a context manager.
-    host and port are where to connect to reach upstream through it."""
+    host and port are where to connect to reach upstream through it; after stop(), stats is
+    what it printed when it ended (connections, bytes, timer lateness)."""
 
-    def __init__(self, host, port, delay_us):
-        self.proc = subprocess.Popen([PROXY, "--upstream", "%s:%d" % (host, port),
+    def __init__(self, host, port, delay_us, path=PROXY):
+        self.delay_us = delay_us
+        self.stats = ""
+        self.proc = subprocess.Popen([path, "--upstream", "%s:%d" % (host, port),
                                       "--delay-us", str(delay_us)],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()  # "listening on 127.0.0.1:PORT" once it accepts
@@ -33,13 +36,16 @@ class DelayProxy:
         self.port = int(port)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """SIGTERM (once); keeps its closing counters in stats."""
+        if self.proc.returncode is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stats = self.proc.stderr.read().strip()
 
     def __enter__(self):
         return self
