@@ -2,13 +2,14 @@
  * handlers.c — the handlers' own state: which routes batch their round trips, and how.
  *
  * Concurrent GET lists and GETs of one task share one query on PostgreSQL, one query of each
- * in flight at a time unless it takes longer than a local round trip (READ_OVERLAP_US); SQLite
+ * in flight at a time unless it takes longer than a local round trip (OVERLAP_US); SQLite
  * reads are cheaper than the hand-over, so they are not batched (ADRs 0007, 0012, 0029). Concurrent
  * POSTs share one INSERT and one commit on both stores (ADR 0010). A batch's joiners are parked by
  * suspending their connections.
  *
- * On PostgreSQL no store call runs on the server's threads (ADR 0029): batches lead, and PUTs,
- * PATCHes and DELETEs run, on offload threads, one per pooled connection, so that a round trip
+ * On PostgreSQL concurrent PUTs and PATCHes share one UPDATE, and DELETEs one DELETE, the same
+ * way (ADR 0030). There no store call runs on the server's threads (ADR 0029): batches lead, and
+ * the readiness ping runs, on offload threads, one per pooled connection, so that a round trip
  * never holds up the other connections of a worker thread and every pooled connection can have
  * a statement in flight. SQLite's calls are local work and stay where they are.
  */
@@ -26,10 +27,13 @@
 #define CREATE_BATCH_MAX  128
 /* The most ids one SELECT of single tasks takes (ADR 0012). */
 #define GET_BATCH_MAX 256
-/* How long a batch of reads waits for the one in flight before it is sent alongside: about a
- * round trip to a database on the same host. A database farther away (another availability
- * zone: 0.5-1 ms) gets batches overlapping, not each waiting a whole round trip (ADR 0029). */
-#define READ_OVERLAP_US 100
+/* The most tasks one UPDATE or DELETE takes (ADR 0030). */
+#define WRITE_BATCH_MAX 128
+/* How long a batch of reads, updates or deletes waits for the one in flight before it is sent
+ * alongside: about a round trip to a database on the same host. A database farther away
+ * (another availability zone: 0.5-1 ms) gets batches overlapping, not each waiting a whole round
+ * trip (ADR 0029). */
+#define OVERLAP_US 100
 /* The most offload threads: one per pooled connection, up to this. */
 #define OFFLOAD_THREADS_MAX 64
 
@@ -52,8 +56,10 @@ void handlers_open(struct app *app)
     int threads = cfg->db_pool_size < OFFLOAD_THREADS_MAX ? cfg->db_pool_size : OFFLOAD_THREADS_MAX;
     struct offload *o = pg ? offload_new(threads) : NULL;
     h->store_calls = o;
-    h->lists = pg ? batcher_new(1, READ_OVERLAP_US, 0, park, resume, o) : NULL;
-    h->gets = pg ? batcher_new(1, READ_OVERLAP_US, GET_BATCH_MAX, park, resume, o) : NULL;
+    h->lists = pg ? batcher_new(1, OVERLAP_US, 0, park, resume, o) : NULL;
+    h->gets = pg ? batcher_new(1, OVERLAP_US, GET_BATCH_MAX, park, resume, o) : NULL;
+    h->updates = pg ? batcher_new(1, OVERLAP_US, WRITE_BATCH_MAX, park, resume, o) : NULL;
+    h->deletes = pg ? batcher_new(1, OVERLAP_US, WRITE_BATCH_MAX, park, resume, o) : NULL;
     h->creates = batcher_new(CREATES_IN_FLIGHT, wait_us, CREATE_BATCH_MAX, park, resume, o);
     h->list_cache = list_cache_new(); /* GET lists share their last body (ADR 0026) */
     app->handlers = h;
@@ -81,6 +87,8 @@ void handlers_close(struct app *app)
     if (!h)
         return;
     offload_free(h->store_calls); /* its jobs use the batchers */
+    batcher_free(h->deletes);
+    batcher_free(h->updates);
     batcher_free(h->creates);
     batcher_free(h->gets);
     batcher_free(h->lists);

@@ -28,6 +28,8 @@ struct handlers {
     struct batcher *lists;         /* batches of GET /api/task/ (task_list.c), or NULL */
     struct batcher *gets;          /* batches of GET /api/task/{id}/ (task.c), or NULL */
     struct batcher *creates;       /* batches of POST /api/task/ (task.c) */
+    struct batcher *updates;       /* batches of PUT/PATCH /api/task/{id}/ (task.c), or NULL */
+    struct batcher *deletes;       /* batches of DELETE /api/task/{id}/ (task.c), or NULL */
     struct list_cache *list_cache; /* the last GET list body (task_list.c, ADR 0026) */
     struct offload *store_calls;   /* runs PostgreSQL calls off the server's threads, or NULL */
 };

@@ -180,53 +180,221 @@ void task_create_handler(struct http_request *req)
     batcher_submit(req->app->handlers->creates, req, in, &create_steps);
 }
 
-/* A PUT, PATCH or DELETE: the store call and its answer, here or on an offload thread. */
-struct write_call {
-    struct offload_job job; /* first: the job is the call */
-    struct http_request *req;
+/* A PUT, PATCH or DELETE in a batch (PostgreSQL): its task, its patch, and what became of it. */
+struct task_write {
     int64_t id;
-    bool is_delete;
     struct task_input in; /* PUT, PATCH */
+    enum store_status st;
+    bool done; /* st is known (for a DELETE: it is the one that removed the task, or 404) */
 };
 
-static void write_answer(struct write_call *w)
+static struct task_write *write_of(struct batch *batch, size_t k)
 {
-    struct http_request *req = w->req;
-    if (w->is_delete) {
-        respond_store(req, store_task_delete(req->app->store, w->id), HTTP_STATUS_NO_CONTENT, NULL);
-        return;
+    return batch->members[k].item;
+}
+
+/* One round of a batch of updates: the members it holds, at most one per task id. */
+struct update_round {
+    struct batch *batch;
+    const size_t *who; /* member indexes */
+    size_t n;
+};
+
+/* Writes an updated row into the response of the round's member with its id. */
+static int write_updated(const struct task *task, void *ctx)
+{
+    struct update_round *r = ctx;
+    for (size_t i = 0; i < r->n; i++) {
+        struct task_write *w = write_of(r->batch, r->who[i]);
+        if (w->id == task->id && !w->done) {
+            w->done = true;
+            task_encode(&((struct http_request *)r->batch->members[r->who[i]].req)->out, task);
+        }
     }
-    answer_ok(req, store_task_update(req->app->store, w->id, &w->in.patch, write_one, &req->out));
-    task_input_release(&w->in);
+    return 0;
 }
 
-static void write_offloaded(struct offload_job *job)
+/* Runs one round: one statement for its members (ids distinct); if the database refused it, each
+ * member alone, so that one bad patch fails only itself. */
+static enum store_status update_round(struct store *store, struct update_round *r, int64_t *ids,
+                                      struct task_patch *patches)
 {
-    struct write_call *w = (struct write_call *)job;
-    struct http_request *req = w->req;
-    write_answer(w);
-    free(w);
-    http_resume(req);
+    for (size_t i = 0; i < r->n; i++) {
+        struct task_write *w = write_of(r->batch, r->who[i]);
+        ids[i] = w->id;
+        patches[i] = w->in.patch;
+    }
+    enum store_status st = store_task_update_many(store, ids, patches, r->n, write_updated, r);
+    for (size_t i = 0; i < r->n; i++) {
+        struct task_write *w = write_of(r->batch, r->who[i]);
+        struct http_request *req = r->batch->members[r->who[i]].req;
+        if (st == STORE_ERROR && r->n > 1)
+            w->st = store_task_update(store, w->id, &w->in.patch, write_one, &req->out);
+        else
+            w->st = st == STORE_OK && !w->done ? STORE_NOT_FOUND : st;
+        w->done = true;
+    }
+    return st;
 }
 
-static void write_run(struct write_call *w)
+/*
+ * The PUTs and PATCHes of a batch, in rounds: a round takes, of each task id, the earliest member
+ * not yet run, so that two writes to one task run in the order of their requests, each answered
+ * with the row as its own write left it. Reads the members after closing the batch, as every
+ * step must (batch.h).
+ */
+static void update_query(struct batch *batch, void *ctx)
 {
-    w->job.run = write_offloaded;
-    if (!handlers_offload(w->req, &w->job)) {
-        write_answer(w);
+    (void)ctx;
+    struct http_request *leader = batch->leader;
+    batch_close(batch);
+    size_t n = batch->n;
+    size_t *who = xcalloc(n, sizeof *who);
+    int64_t *ids = xcalloc(n, sizeof *ids);
+    struct task_patch *patches = xcalloc(n, sizeof *patches);
+    bool *ran = xcalloc(n, sizeof *ran);
+    enum store_status st = STORE_OK;
+    for (size_t left = n; left > 0;) {
+        struct update_round r = {batch, who, 0};
+        for (size_t k = 0; k < n; k++) {
+            bool taken = ran[k];
+            for (size_t i = 0; i < r.n && !taken; i++)
+                taken = write_of(batch, who[i])->id == write_of(batch, k)->id;
+            if (!taken)
+                who[r.n++] = k;
+        }
+        for (size_t i = 0; i < r.n; i++)
+            ran[who[i]] = true;
+        left -= r.n;
+        if (st == STORE_UNAVAILABLE) { /* gone: the later rounds are not tried */
+            for (size_t i = 0; i < r.n; i++) {
+                write_of(batch, who[i])->st = st;
+                write_of(batch, who[i])->done = true;
+            }
+        } else {
+            st = update_round(leader->app->store, &r, ids, patches);
+        }
+    }
+    free(ran);
+    free(patches);
+    free(ids);
+    free(who);
+}
+
+static void write_answer(struct batch *batch, void *ctx, int ok_status, const char *type)
+{
+    (void)ctx;
+    for (size_t k = 0; k < batch->n; k++) {
+        struct task_write *w = write_of(batch, k);
+        respond_store(batch->members[k].req, w->st, ok_status, type);
+        task_input_release(&w->in);
         free(w);
     }
+}
+
+static void update_answer(struct batch *batch, void *ctx)
+{
+    write_answer(batch, ctx, HTTP_STATUS_OK, HTTP_JSON);
+}
+
+static const struct batch_steps update_steps = {update_query, update_answer, 0};
+
+/* Marks the earliest member that asked to delete a deleted task: that request removed it. */
+static int mark_deleted(const struct task *task, void *ctx)
+{
+    struct batch *batch = ctx;
+    for (size_t k = 0; k < batch->n; k++) {
+        struct task_write *w = write_of(batch, k);
+        if (w->id == task->id && !w->done) {
+            w->st = STORE_OK;
+            w->done = true;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Gives every member that asked to delete task id the status st. */
+static void mark_all(struct batch *batch, int64_t id, enum store_status st)
+{
+    for (size_t k = 0; k < batch->n; k++) {
+        struct task_write *w = write_of(batch, k);
+        if (w->id == id) {
+            w->st = st;
+            w->done = true;
+        }
+    }
+}
+
+/* The DELETEs of a batch in one statement. Of several requests to delete one task the earliest
+ * removes it and the others find it gone (404), as if they had run one after another. If the
+ * database refused the statement, each task is tried alone. */
+static void delete_query(struct batch *batch, void *ctx)
+{
+    (void)ctx;
+    struct http_request *leader = batch->leader;
+    struct store *store = leader->app->store;
+    batch_close(batch);
+    size_t n = batch->n, m = 0;
+    int64_t *ids = xcalloc(n, sizeof *ids);
+    for (size_t k = 0; k < n; k++) {
+        bool seen = false;
+        for (size_t i = 0; i < m && !seen; i++)
+            seen = ids[i] == write_of(batch, k)->id;
+        if (!seen)
+            ids[m++] = write_of(batch, k)->id;
+    }
+    enum store_status st = store_task_delete_many(store, ids, m, mark_deleted, batch);
+    for (size_t i = 0; i < m && st == STORE_ERROR && m > 1; i++) {
+        enum store_status one = store_task_delete(store, ids[i]);
+        if (one == STORE_OK)
+            mark_deleted(&(struct task){.id = ids[i], .title = ""}, batch);
+        else if (one != STORE_NOT_FOUND)
+            mark_all(batch, ids[i], one);
+    }
+    if (st != STORE_OK && !(st == STORE_ERROR && m > 1))
+        for (size_t i = 0; i < m; i++)
+            mark_all(batch, ids[i], st);
+    for (size_t k = 0; k < n; k++)
+        if (!write_of(batch, k)->done)
+            write_of(batch, k)->st = STORE_NOT_FOUND;
+    free(ids);
+}
+
+static void delete_answer(struct batch *batch, void *ctx)
+{
+    write_answer(batch, ctx, HTTP_STATUS_NO_CONTENT, NULL);
+}
+
+static const struct batch_steps delete_steps = {delete_query, delete_answer, 0};
+
+/* Batched where handlers.c has a batcher for it (PostgreSQL), else at once: item is the
+ * request's struct task_write. */
+static void write_submit(struct http_request *req, struct batcher *b, struct task_write *w,
+                         const struct batch_steps *steps)
+{
+    if (b) {
+        batcher_submit(b, req, w, steps);
+        return;
+    }
+    struct store *store = req->app->store;
+    if (steps == &delete_steps) {
+        respond_store(req, store_task_delete(store, w->id), HTTP_STATUS_NO_CONTENT, NULL);
+    } else {
+        answer_ok(req, store_task_update(store, w->id, &w->in.patch, write_one, &req->out));
+        task_input_release(&w->in);
+    }
+    free(w);
 }
 
 static void update(struct http_request *req, enum task_decode_mode mode)
 {
-    struct write_call *w = xcalloc(1, sizeof *w);
-    w->req = req;
+    struct task_write *w = xcalloc(1, sizeof *w);
     if (path_id(req, &w->id) != 0 || body_task(req, mode, &w->in) != 0) {
         free(w);
         return;
     }
-    write_run(w);
+    write_submit(req, req->app->handlers->updates, w, &update_steps);
 }
 
 void task_replace_handler(struct http_request *req)
@@ -241,12 +409,10 @@ void task_patch_handler(struct http_request *req)
 
 void task_delete_handler(struct http_request *req)
 {
-    struct write_call *w = xcalloc(1, sizeof *w);
-    w->req = req;
-    w->is_delete = true;
+    struct task_write *w = xcalloc(1, sizeof *w);
     if (path_id(req, &w->id) != 0) {
         free(w);
         return;
     }
-    write_run(w);
+    write_submit(req, req->app->handlers->deletes, w, &delete_steps);
 }

@@ -187,6 +187,85 @@ enum store_status store_task_delete(struct store *store, int64_t id)
     return record(store, STORE_OP_DELETE, t, store->backend->task_delete(store, id));
 }
 
+/* The ids a task can have, with their patches (if any): backends see only those. */
+static size_t valid_ids(const int64_t *ids, const struct task_patch *patches, size_t n,
+                        int64_t *out_ids, struct task_patch *out_patches)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!id_in_range(ids[k]))
+            continue;
+        if (patches)
+            out_patches[m] = patches[k];
+        out_ids[m++] = ids[k];
+    }
+    return m;
+}
+
+/* store_task_update_many for a backend without it: one update per task. */
+static enum store_status update_each(struct store *store, const int64_t *ids,
+                                     const struct task_patch *patches, size_t n,
+                                     task_visit_fn visit, void *ctx)
+{
+    for (size_t k = 0; k < n; k++) {
+        enum store_status st = store->backend->task_update(store, ids[k], &patches[k], visit, ctx);
+        if (st != STORE_OK && st != STORE_NOT_FOUND)
+            return st;
+    }
+    return STORE_OK;
+}
+
+enum store_status store_task_update_many(struct store *store, const int64_t *ids,
+                                         const struct task_patch *patches, size_t n,
+                                         task_visit_fn visit, void *ctx)
+{
+    int64_t *valid = xcalloc(n ? n : 1, sizeof *valid);
+    struct task_patch *vpatches = xcalloc(n ? n : 1, sizeof *vpatches);
+    size_t m = valid_ids(ids, patches, n, valid, vpatches);
+    enum store_status st = STORE_OK;
+    if (m > 0) {
+        uint64_t t = clock_now_ns();
+        st = store->backend->task_update_many
+                 ? store->backend->task_update_many(store, valid, vpatches, m, visit, ctx)
+                 : update_each(store, valid, vpatches, m, visit, ctx);
+        st = record(store, STORE_OP_UPDATE, t, st);
+    }
+    free(vpatches);
+    free(valid);
+    return st;
+}
+
+/* store_task_delete_many for a backend without it: one delete per task. */
+static enum store_status delete_each(struct store *store, const int64_t *ids, size_t n,
+                                     task_visit_fn visit, void *ctx)
+{
+    for (size_t k = 0; k < n; k++) {
+        enum store_status st = store->backend->task_delete(store, ids[k]);
+        if (st == STORE_OK && visit)
+            visit(&(struct task){.id = ids[k], .title = ""}, ctx);
+        else if (st != STORE_NOT_FOUND && st != STORE_OK)
+            return st;
+    }
+    return STORE_OK;
+}
+
+enum store_status store_task_delete_many(struct store *store, const int64_t *ids, size_t n,
+                                         task_visit_fn visit, void *ctx)
+{
+    int64_t *valid = xcalloc(n ? n : 1, sizeof *valid);
+    size_t m = valid_ids(ids, NULL, n, valid, NULL);
+    enum store_status st = STORE_OK;
+    if (m > 0) {
+        uint64_t t = clock_now_ns();
+        st = store->backend->task_delete_many
+                 ? store->backend->task_delete_many(store, valid, m, visit, ctx)
+                 : delete_each(store, valid, m, visit, ctx);
+        st = record(store, STORE_OP_DELETE, t, st);
+    }
+    free(valid);
+    return st;
+}
+
 enum store_status store_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
                                  char *err, size_t errlen)
 {

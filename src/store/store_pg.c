@@ -75,7 +75,9 @@ enum stmt {
     STMT_INSERT,
     STMT_INSERT_MANY,
     STMT_UPDATE,
+    STMT_UPDATE_MANY,
     STMT_DELETE,
+    STMT_DELETE_MANY,
     STMT_COUNT
 };
 
@@ -128,7 +130,22 @@ static const struct {
                      "WHERE id = $1 RETURNING id, completed, priority, title",
                      4,
                      {OID_INT4, OID_TEXT, OID_INT4, OID_BOOL}},
+    /* The same for several tasks, one row of the arrays each (ids distinct); a NULL element
+     * leaves its column as it is. */
+    [STMT_UPDATE_MANY] = {"tca_update_many",
+                          "UPDATE tasks AS t SET title = COALESCE(u.title, t.title), "
+                          "priority = COALESCE(u.priority, t.priority), "
+                          "completed = COALESCE(u.completed, t.completed) "
+                          "FROM unnest($1::integer[], $2::text[], $3::integer[], $4::boolean[]) "
+                          "AS u(id, title, priority, completed) WHERE t.id = u.id "
+                          "RETURNING t.id, t.completed, t.priority, t.title",
+                          4,
+                          {OID_INT4_ARRAY, OID_TEXT_ARRAY, OID_INT4_ARRAY, OID_BOOL_ARRAY}},
     [STMT_DELETE] = {"tca_delete", "DELETE FROM tasks WHERE id = $1", 1, {OID_INT4}},
+    [STMT_DELETE_MANY] = {"tca_delete_many",
+                          "DELETE FROM tasks WHERE id = ANY($1) RETURNING id",
+                          1,
+                          {OID_INT4_ARRAY}},
 };
 
 /* Where and as whom to connect: private copies of the config's strings. */
@@ -661,6 +678,13 @@ static void array_add(struct buf *b, const void *data, size_t len)
     buf_append(b, data, len);
 }
 
+/* A NULL element; the array's header says it has NULLs. */
+static void array_add_null(struct buf *b)
+{
+    memcpy(b->data + 4, "\0\0\0\1", 4); /* the has-NULLs flag, right after the dimensions */
+    put_u32(b, 0xffffffffu);            /* length -1 */
+}
+
 /* Whether a result reports success; NULL (no result at all) does not. */
 static bool result_ok(const PGresult *res)
 {
@@ -1070,6 +1094,71 @@ static enum store_status pg_task_update(struct store *store, int64_t id,
     return run_rows(store, STMT_UPDATE, &a, false, true, visit, ctx);
 }
 
+/* One UPDATE of four arrays (ids distinct, store.h). */
+static enum store_status pg_task_update_many(struct store *store, const int64_t *ids,
+                                             const struct task_patch *patches, size_t n,
+                                             task_visit_fn visit, void *ctx)
+{
+    struct buf id = BUF_INIT, title = BUF_INIT, priority = BUF_INIT, completed = BUF_INIT;
+    array_begin(&id, OID_INT4, n);
+    array_begin(&title, OID_TEXT, n);
+    array_begin(&priority, OID_INT4, n);
+    array_begin(&completed, OID_BOOL, n);
+    for (size_t k = 0; k < n; k++) {
+        const struct task_patch *p = &patches[k];
+        put_u32(&id, 4);
+        put_u32(&id, (uint32_t)ids[k]);
+        if (p->has_title)
+            array_add(&title, p->value.title, p->value.title_len);
+        else
+            array_add_null(&title);
+        if (p->has_priority) {
+            put_u32(&priority, 4);
+            put_u32(&priority, (uint32_t)p->value.priority);
+        } else {
+            array_add_null(&priority);
+        }
+        unsigned char b = p->value.complete;
+        if (p->has_complete)
+            array_add(&completed, &b, 1);
+        else
+            array_add_null(&completed);
+    }
+    struct pg_args a = {0};
+    args_bytes(&a, 0, id.data, id.len);
+    args_bytes(&a, 1, title.data, title.len);
+    args_bytes(&a, 2, priority.data, priority.len);
+    args_bytes(&a, 3, completed.data, completed.len);
+    enum store_status st = run_rows(store, STMT_UPDATE_MANY, &a, false, false, visit, ctx);
+    buf_release(&id);
+    buf_release(&title);
+    buf_release(&priority);
+    buf_release(&completed);
+    return st;
+}
+
+static enum store_status pg_task_delete_many(struct store *store, const int64_t *ids, size_t n,
+                                             task_visit_fn visit, void *ctx)
+{
+    struct buf array = BUF_INIT;
+    array_begin(&array, OID_INT4, n);
+    for (size_t k = 0; k < n; k++) {
+        put_u32(&array, 4);
+        put_u32(&array, (uint32_t)ids[k]);
+    }
+    struct pg_args a = {0};
+    args_bytes(&a, 0, array.data, array.len);
+    PGresult *res;
+    enum store_status st = run((struct pg_store *)store, STMT_DELETE_MANY, &a, false, &res);
+    buf_release(&array);
+    if (st != STORE_OK)
+        return st;
+    for (int row = 0; row < PQntuples(res) && visit; row++)
+        visit(&(struct task){.id = get_int(res, row, 0), .title = ""}, ctx);
+    PQclear(res);
+    return STORE_OK;
+}
+
 static enum store_status pg_task_delete(struct store *store, int64_t id)
 {
     struct pg_args a = {0};
@@ -1413,6 +1502,8 @@ const struct store_backend store_pg_backend = {
     .task_get_many = pg_task_get_many,
     .task_create = pg_task_create,
     .task_create_many = pg_task_create_many,
+    .task_update_many = pg_task_update_many,
+    .task_delete_many = pg_task_delete_many,
     .task_update = pg_task_update,
     .task_delete = pg_task_delete,
     .updatedb = pg_updatedb,

@@ -253,6 +253,49 @@ static void test_get_many(struct store *store)
     rows_release(&r);
 }
 
+/* Several tasks updated and deleted in one call: each as its own call would, missing and
+ * impossible ids skipped; a patch changes only the fields it has. */
+static void test_update_delete_many(struct store *store)
+{
+    int64_t a = create(store, "um a", 4, 1, false), b = create(store, "um b", 4, 2, false);
+    int64_t ids[] = {a, b, 0, (int64_t)INT32_MAX};
+    struct task_patch patches[4] = {
+        {.has_title = true,
+         .has_priority = true,
+         .has_complete = true,
+         .value = {.title = "new a", .title_len = 5, .priority = 9, .complete = true}},
+        {.has_complete = true, .value = {.complete = true}},
+        {.has_title = true, .value = {.title = "x", .title_len = 1}},
+        {.has_title = true, .value = {.title = "y", .title_len = 1}},
+    };
+    struct rows r = {0};
+    is_int(store_task_update_many(store, ids, patches, ARRAY_SIZE(ids), collect_visit, &r),
+           STORE_OK, "update many");
+    bool found_a = false, found_b = false;
+    for (size_t k = 0; k < r.n; k++) {
+        found_a = found_a || (r.v[k].id == a && row_is(&r.v[k], "new a", 5, 9, true));
+        found_b = found_b || (r.v[k].id == b && row_is(&r.v[k], "um b", 4, 2, true));
+    }
+    ok(r.n == 2 && found_a && found_b,
+       "each existing task visited once as updated; a patch keeps the fields it lacks");
+    rows_reset(&r);
+    is_int(store_task_get(store, b, collect_visit, &r), STORE_OK, "the update is stored");
+    ok(r.n == 1 && row_is(&r.v[0], "um b", 4, 2, true), "as it was visited");
+    rows_reset(&r);
+
+    int64_t del[] = {b, -1, a, (int64_t)INT32_MAX};
+    is_int(store_task_delete_many(store, del, ARRAY_SIZE(del), collect_visit, &r), STORE_OK,
+           "delete many");
+    ok(r.n == 2 && ((r.v[0].id == a && r.v[1].id == b) || (r.v[0].id == b && r.v[1].id == a)),
+       "each deleted task's id visited once, missing and impossible ids skipped");
+    rows_reset(&r);
+    is_int(store_task_get(store, a, collect_visit, &r), STORE_NOT_FOUND, "the tasks are gone");
+    is_int(store_task_delete_many(store, del, ARRAY_SIZE(del), collect_visit, &r), STORE_OK,
+           "deleting them again is no error");
+    ok(r.n == 0, "and visits nothing");
+    rows_release(&r);
+}
+
 static void test_titles_byte_exact(struct store *store)
 {
     static const char *const titles[] = {
@@ -568,6 +611,7 @@ int main(void)
     test_create_and_get(store);
     test_create_many(store);
     test_get_many(store);
+    test_update_delete_many(store);
     test_titles_byte_exact(store);
     test_list_order(store);
     test_list_if_changed(store);
