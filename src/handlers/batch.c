@@ -75,7 +75,9 @@ static struct batch *enter(struct batcher *b, void *req, void *item,
 {
     pthread_mutex_lock(&b->lock);
     struct batch *batch = b->open;
-    if (batch) { /* join; the leader answers and resumes us */
+    if (batch && steps->joins && !steps->joins(batch, item))
+        batch = b->open = NULL; /* it closes: this request leads the next batch */
+    if (batch) {                /* join; the leader answers and resumes us */
         add_member(b, batch, req, item);
         b->park(req); /* under the lock: the leader cannot resume us before this */
         pthread_mutex_unlock(&b->lock);

@@ -55,11 +55,14 @@ struct batch {
 /* Parks or resumes a member's request (http_suspend / http_resume in the handlers). */
 typedef void (*batch_park_fn)(void *req);
 
-/* What a leader does with its batch; ctx is the batch's (ctx_size bytes, zeroed). */
+/* What a leader does with its batch; ctx is the batch's (ctx_size bytes, zeroed). joins, if
+ * set, says whether a request with item may join the open batch (called under the batcher's
+ * lock, members readable); if not, that batch closes and the request leads the next one. */
 struct batch_steps {
     void (*query)(struct batch *batch, void *ctx);
     void (*answer)(struct batch *batch, void *ctx);
     size_t ctx_size;
+    bool (*joins)(const struct batch *batch, const void *item);
 };
 
 /* max_in_flight below 1 means 1; max_members 0: no limit; offload NULL: the leader runs its

@@ -4,9 +4,9 @@
  * Concurrent POSTs share one INSERT and one commit (handlers/batch.h, ADR 0010): a POST that
  * arrives while another batch of creates is running waits, suspended, for the next one. Every
  * 200 still means the task is committed. Where handlers.c batches them (PostgreSQL), concurrent
- * GETs of one task share one SELECT the same way, as the lists do (task_list.c). There, too, no
- * store call runs on the server's threads: batches and PUT/PATCH/DELETE run on offload threads
- * (handlers.c, ADR 0029).
+ * GETs of one task share one SELECT the same way, as the lists do (task_list.c), and concurrent
+ * PUTs and PATCHes one UPDATE, DELETEs one DELETE (ADR 0030). There no store call runs on the
+ * server's threads: batches lead on offload threads (handlers.c, ADR 0029).
  *
  * Tasks stream from the store straight into the response body (task_encode): one pass, no
  * copies.
@@ -100,7 +100,8 @@ static void get_answer(struct batch *batch, void *ctx)
     }
 }
 
-static const struct batch_steps get_steps = {get_query, get_answer, sizeof(enum store_status)};
+static const struct batch_steps get_steps = {
+    .query = get_query, .answer = get_answer, .ctx_size = sizeof(enum store_status)};
 
 void task_get_handler(struct http_request *req)
 {
@@ -167,8 +168,8 @@ static void create_answer(struct batch *batch, void *ctx)
     free(run->tasks);
 }
 
-static const struct batch_steps create_steps = {create_query, create_answer,
-                                                sizeof(struct create_run)};
+static const struct batch_steps create_steps = {
+    .query = create_query, .answer = create_answer, .ctx_size = sizeof(struct create_run)};
 
 void task_create_handler(struct http_request *req)
 {
@@ -185,105 +186,84 @@ struct task_write {
     int64_t id;
     struct task_input in; /* PUT, PATCH */
     enum store_status st;
-    bool done; /* st is known (for a DELETE: it is the one that removed the task, or 404) */
+    bool found; /* the statement returned its task */
 };
 
-static struct task_write *write_of(struct batch *batch, size_t k)
+static struct task_write *write_of(const struct batch *batch, size_t k)
 {
     return batch->members[k].item;
 }
 
-/* One round of a batch of updates: the members it holds, at most one per task id. */
-struct update_round {
-    struct batch *batch;
-    const size_t *who; /* member indexes */
-    size_t n;
-};
+/* A write joins a batch only if no member writes its task yet: the tasks of a batch are distinct,
+ * and a second write to one task goes in the next batch, after the first (ADR 0030). */
+static bool write_joins(const struct batch *batch, const void *item)
+{
+    const struct task_write *w = item;
+    for (size_t k = 0; k < batch->n; k++)
+        if (write_of(batch, k)->id == w->id)
+            return false;
+    return true;
+}
 
-/* Writes an updated row into the response of the round's member with its id. */
+/* The member writing task id. */
+static size_t member_of(const struct batch *batch, int64_t id)
+{
+    size_t k = 0;
+    while (k + 1 < batch->n && write_of(batch, k)->id != id)
+        k++;
+    return k;
+}
+
+/* Writes an updated row into its member's response. */
 static int write_updated(const struct task *task, void *ctx)
 {
-    struct update_round *r = ctx;
-    for (size_t i = 0; i < r->n; i++) {
-        struct task_write *w = write_of(r->batch, r->who[i]);
-        if (w->id == task->id && !w->done) {
-            w->done = true;
-            task_encode(&((struct http_request *)r->batch->members[r->who[i]].req)->out, task);
-        }
+    struct batch *batch = ctx;
+    size_t k = member_of(batch, task->id);
+    struct task_write *w = write_of(batch, k);
+    if (w->id == task->id && !w->found) {
+        w->found = true;
+        task_encode(&((struct http_request *)batch->members[k].req)->out, task);
     }
     return 0;
 }
 
-/* Runs one round: one statement for its members (ids distinct); if the database refused it, each
- * member alone, so that one bad patch fails only itself. */
-static enum store_status update_round(struct store *store, struct update_round *r, int64_t *ids,
-                                      struct task_patch *patches)
+/* The statement's status for every member: a member whose task it did not return is 404. */
+static void write_status(struct batch *batch, enum store_status st)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        struct task_write *w = write_of(r->batch, r->who[i]);
-        ids[i] = w->id;
-        patches[i] = w->in.patch;
+    for (size_t k = 0; k < batch->n; k++) {
+        struct task_write *w = write_of(batch, k);
+        w->st = st == STORE_OK && !w->found ? STORE_NOT_FOUND : st;
     }
-    enum store_status st = store_task_update_many(store, ids, patches, r->n, write_updated, r);
-    for (size_t i = 0; i < r->n; i++) {
-        struct task_write *w = write_of(r->batch, r->who[i]);
-        struct http_request *req = r->batch->members[r->who[i]].req;
-        if (st == STORE_ERROR && r->n > 1)
-            w->st = store_task_update(store, w->id, &w->in.patch, write_one, &req->out);
-        else
-            w->st = st == STORE_OK && !w->done ? STORE_NOT_FOUND : st;
-        w->done = true;
-    }
-    return st;
 }
 
-/*
- * The PUTs and PATCHes of a batch, in rounds: a round takes, of each task id, the earliest member
- * not yet run, so that two writes to one task run in the order of their requests, each answered
- * with the row as its own write left it. Reads the members after closing the batch, as every
- * step must (batch.h).
- */
+/* The PUTs and PATCHes of a batch (distinct tasks) in one UPDATE; if the database refused it
+ * (nothing changed), each alone, so that one bad write fails only itself. Reads the members
+ * after closing the batch, as every step must (batch.h). */
 static void update_query(struct batch *batch, void *ctx)
 {
     (void)ctx;
-    struct http_request *leader = batch->leader;
+    struct store *store = ((struct http_request *)batch->leader)->app->store;
     batch_close(batch);
     size_t n = batch->n;
-    size_t *who = xcalloc(n, sizeof *who);
     int64_t *ids = xcalloc(n, sizeof *ids);
     struct task_patch *patches = xcalloc(n, sizeof *patches);
-    bool *ran = xcalloc(n, sizeof *ran);
-    enum store_status st = STORE_OK;
-    for (size_t left = n; left > 0;) {
-        struct update_round r = {batch, who, 0};
-        for (size_t k = 0; k < n; k++) {
-            bool taken = ran[k];
-            for (size_t i = 0; i < r.n && !taken; i++)
-                taken = write_of(batch, who[i])->id == write_of(batch, k)->id;
-            if (!taken)
-                who[r.n++] = k;
-        }
-        for (size_t i = 0; i < r.n; i++)
-            ran[who[i]] = true;
-        left -= r.n;
-        if (st == STORE_UNAVAILABLE) { /* gone: the later rounds are not tried */
-            for (size_t i = 0; i < r.n; i++) {
-                write_of(batch, who[i])->st = st;
-                write_of(batch, who[i])->done = true;
-            }
-        } else {
-            st = update_round(leader->app->store, &r, ids, patches);
-        }
+    for (size_t k = 0; k < n; k++) {
+        ids[k] = write_of(batch, k)->id;
+        patches[k] = write_of(batch, k)->in.patch;
     }
-    free(ran);
+    enum store_status st = store_task_update_many(store, ids, patches, n, write_updated, batch);
+    write_status(batch, st);
+    for (size_t k = 0; k < n && st == STORE_ERROR && n > 1; k++) {
+        struct http_request *req = batch->members[k].req;
+        write_of(batch, k)->st =
+            store_task_update(store, ids[k], &patches[k], write_one, &req->out);
+    }
     free(patches);
     free(ids);
-    free(who);
 }
 
-static void write_answer(struct batch *batch, void *ctx, int ok_status, const char *type)
+static void write_answer(struct batch *batch, int ok_status, const char *type)
 {
-    (void)ctx;
     for (size_t k = 0; k < batch->n; k++) {
         struct task_write *w = write_of(batch, k);
         respond_store(batch->members[k].req, w->st, ok_status, type);
@@ -294,79 +274,48 @@ static void write_answer(struct batch *batch, void *ctx, int ok_status, const ch
 
 static void update_answer(struct batch *batch, void *ctx)
 {
-    write_answer(batch, ctx, HTTP_STATUS_OK, HTTP_JSON);
+    (void)ctx;
+    write_answer(batch, HTTP_STATUS_OK, HTTP_JSON);
 }
 
-static const struct batch_steps update_steps = {update_query, update_answer, 0};
+static const struct batch_steps update_steps = {
+    .query = update_query, .answer = update_answer, .ctx_size = 0, .joins = write_joins};
 
-/* Marks the earliest member that asked to delete a deleted task: that request removed it. */
 static int mark_deleted(const struct task *task, void *ctx)
 {
     struct batch *batch = ctx;
-    for (size_t k = 0; k < batch->n; k++) {
-        struct task_write *w = write_of(batch, k);
-        if (w->id == task->id && !w->done) {
-            w->st = STORE_OK;
-            w->done = true;
-            break;
-        }
-    }
+    struct task_write *w = write_of(batch, member_of(batch, task->id));
+    if (w->id == task->id)
+        w->found = true;
     return 0;
 }
 
-/* Gives every member that asked to delete task id the status st. */
-static void mark_all(struct batch *batch, int64_t id, enum store_status st)
-{
-    for (size_t k = 0; k < batch->n; k++) {
-        struct task_write *w = write_of(batch, k);
-        if (w->id == id) {
-            w->st = st;
-            w->done = true;
-        }
-    }
-}
-
-/* The DELETEs of a batch in one statement. Of several requests to delete one task the earliest
- * removes it and the others find it gone (404), as if they had run one after another. If the
- * database refused the statement, each task is tried alone. */
+/* The DELETEs of a batch (distinct tasks) in one statement; if the database refused it, each
+ * alone. */
 static void delete_query(struct batch *batch, void *ctx)
 {
     (void)ctx;
-    struct http_request *leader = batch->leader;
-    struct store *store = leader->app->store;
+    struct store *store = ((struct http_request *)batch->leader)->app->store;
     batch_close(batch);
-    size_t n = batch->n, m = 0;
+    size_t n = batch->n;
     int64_t *ids = xcalloc(n, sizeof *ids);
-    for (size_t k = 0; k < n; k++) {
-        bool seen = false;
-        for (size_t i = 0; i < m && !seen; i++)
-            seen = ids[i] == write_of(batch, k)->id;
-        if (!seen)
-            ids[m++] = write_of(batch, k)->id;
-    }
-    enum store_status st = store_task_delete_many(store, ids, m, mark_deleted, batch);
-    for (size_t i = 0; i < m && st == STORE_ERROR && m > 1; i++) {
-        enum store_status one = store_task_delete(store, ids[i]);
-        if (one == STORE_OK)
-            mark_deleted(&(struct task){.id = ids[i], .title = ""}, batch);
-        else if (one != STORE_NOT_FOUND)
-            mark_all(batch, ids[i], one);
-    }
-    if (st != STORE_OK && !(st == STORE_ERROR && m > 1))
-        for (size_t i = 0; i < m; i++)
-            mark_all(batch, ids[i], st);
     for (size_t k = 0; k < n; k++)
-        if (!write_of(batch, k)->done)
-            write_of(batch, k)->st = STORE_NOT_FOUND;
+        ids[k] = write_of(batch, k)->id;
+    enum store_status st = store_task_delete_many(store, ids, n, mark_deleted, batch);
+    write_status(batch, st);
+    for (size_t k = 0; k < n && st == STORE_ERROR && n > 1; k++)
+        write_of(batch, k)->st = store_task_delete(store, ids[k]);
     free(ids);
 }
 
 static void delete_answer(struct batch *batch, void *ctx)
 {
-    write_answer(batch, ctx, HTTP_STATUS_NO_CONTENT, NULL);
+    (void)ctx;
+    write_answer(batch, HTTP_STATUS_NO_CONTENT, NULL);
 }
 
-static const struct batch_steps delete_steps = {delete_query, delete_answer, 0};
+static const struct batch_steps delete_steps = {
+    .query = delete_query, .answer = delete_answer, .ctx_size = 0, .joins = write_joins};
 
 /* Batched where handlers.c has a batcher for it (PostgreSQL), else at once: item is the
  * request's struct task_write. */

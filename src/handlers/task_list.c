@@ -158,7 +158,8 @@ static void list_answer(struct batch *batch, void *ctx)
     http_body_unref(run->body);
 }
 
-static const struct batch_steps list_steps = {list_query, list_answer, sizeof(struct list_run)};
+static const struct batch_steps list_steps = {
+    .query = list_query, .answer = list_answer, .ctx_size = sizeof(struct list_run)};
 
 void task_list_handler(struct http_request *req)
 {

@@ -131,19 +131,26 @@ static const struct {
                      4,
                      {OID_INT4, OID_TEXT, OID_INT4, OID_BOOL}},
     /* The same for several tasks, one row of the arrays each (ids distinct); a NULL element
-     * leaves its column as it is. */
+     * leaves its column as it is. Statements that write several rows lock them first, in the
+     * order of their ids: two of them running at once then never wait for each other in a
+     * cycle (a deadlock, which PostgreSQL breaks only after deadlock_timeout, 1 s). */
     [STMT_UPDATE_MANY] = {"tca_update_many",
+                          "WITH u AS (SELECT * FROM unnest($1::integer[], $2::text[], "
+                          "$3::integer[], $4::boolean[]) AS u(id, title, priority, completed)), "
+                          "l AS (SELECT id FROM tasks WHERE id IN (SELECT id FROM u) "
+                          "ORDER BY id FOR UPDATE) "
                           "UPDATE tasks AS t SET title = COALESCE(u.title, t.title), "
                           "priority = COALESCE(u.priority, t.priority), "
                           "completed = COALESCE(u.completed, t.completed) "
-                          "FROM unnest($1::integer[], $2::text[], $3::integer[], $4::boolean[]) "
-                          "AS u(id, title, priority, completed) WHERE t.id = u.id "
+                          "FROM u, l WHERE t.id = u.id AND t.id = l.id "
                           "RETURNING t.id, t.completed, t.priority, t.title",
                           4,
                           {OID_INT4_ARRAY, OID_TEXT_ARRAY, OID_INT4_ARRAY, OID_BOOL_ARRAY}},
     [STMT_DELETE] = {"tca_delete", "DELETE FROM tasks WHERE id = $1", 1, {OID_INT4}},
     [STMT_DELETE_MANY] = {"tca_delete_many",
-                          "DELETE FROM tasks WHERE id = ANY($1) RETURNING id",
+                          "WITH l AS (SELECT id FROM tasks WHERE id = ANY($1) "
+                          "ORDER BY id FOR UPDATE) "
+                          "DELETE FROM tasks WHERE id IN (SELECT id FROM l) RETURNING id",
                           1,
                           {OID_INT4_ARRAY}},
 };

@@ -68,6 +68,7 @@ struct lead;
 struct req {
     atomic_int parked, resumed, answered;
     struct lead *lead;
+    int key; /* for joins: requests with one key never share a batch */
 };
 
 static atomic_int parked_total;
@@ -136,10 +137,22 @@ static void answer(struct batch *batch, void *ctx)
     atomic_store(&l->finished, true);
 }
 
-static const struct batch_steps steps = {query, answer, sizeof(int)};
+static const struct batch_steps steps = {.query = query, .answer = answer, .ctx_size = sizeof(int)};
+
+static bool key_is_new(const struct batch *batch, const void *item)
+{
+    for (size_t i = 0; i < batch->n; i++)
+        if (((const struct req *)batch->members[i].item)->key == ((const struct req *)item)->key)
+            return false;
+    return true;
+}
+
+static const struct batch_steps keyed_steps = {
+    .query = query, .answer = answer, .ctx_size = sizeof(int), .joins = key_is_new};
 
 struct submitter {
     pthread_t thread;
+    const struct batch_steps *steps; /* NULL: steps */
     struct batcher *b;
     struct req *r;
     struct lead lead;
@@ -150,7 +163,7 @@ struct submitter {
 static void *submit_main(void *arg)
 {
     struct submitter *s = arg;
-    s->led = batcher_submit(s->b, s->r, s->r, &steps);
+    s->led = batcher_submit(s->b, s->r, s->r, s->steps ? s->steps : &steps);
     atomic_store(&s->returned, true);
     return NULL;
 }
@@ -405,6 +418,40 @@ static void test_offload_order(void)
     offload_free(NULL);
 }
 
+/* With joins, a request the open batch refuses closes it and leads the next batch. */
+static void test_joins(void)
+{
+    reset_counters();
+    struct batcher *b = batcher_new(1, WAIT_MS * 1000, 0, park, resume, NULL);
+    struct gate g;
+    gate_init(&g);
+    struct req a = {.key = 1}, bb = {.key = 2}, c = {.key = 1}, d = {.key = 3};
+    struct lead la = {.gate = &g}, lc = {0}, unused = {0};
+    a.lead = &la;
+    c.lead = &lc;
+    struct submitter sa = {0}, sc = {0};
+    sa.b = b, sa.r = &a, sa.steps = &keyed_steps;
+    pthread_create(&sa.thread, NULL, submit_main, &sa);
+    WAIT_FOR(atomic_load(&la.started));
+    bb.lead = &unused;
+    ok(!batcher_submit(b, &bb, &bb, &keyed_steps), "a request with another key joins");
+    sc.b = b, sc.r = &c, sc.steps = &keyed_steps;
+    pthread_create(&sc.thread, NULL, submit_main, &sc);
+    WAIT_FOR(atomic_load(&parked_total) == 1 && !atomic_load(&sc.returned));
+    sleep_ms(50);
+    ok(!atomic_load(&sc.returned) && atomic_load(&c.parked) == 0,
+       "a request with a key the batch holds does not join: it leads the next batch, waiting");
+    d.lead = &unused;
+    ok(!batcher_submit(b, &d, &d, &keyed_steps), "a later request joins that next batch");
+    gate_open(&g);
+    pthread_join(sa.thread, NULL);
+    pthread_join(sc.thread, NULL);
+    ok(sa.led && sc.led, "both led their batches");
+    is_int(la.seen, 2, "the first batch held its two keys");
+    is_int(lc.seen, 2, "the next batch the refused request and the later one");
+    batcher_free(b);
+}
+
 int main(void)
 {
     test_join();
@@ -412,6 +459,7 @@ int main(void)
     test_max_in_flight();
     test_max_wait();
     test_offloaded();
+    test_joins();
     test_offload_order();
     is_int(atomic_load(&bad_ctx), 0, "each batch's ctx is its own, zeroed, from query to answer");
     is_int(atomic_load(&wrong_items), 0, "each member comes with its own item");
