@@ -236,8 +236,9 @@ static void write_status(struct batch *batch, enum store_status st)
     }
 }
 
-/* The PUTs and PATCHes of a batch (distinct tasks) in one UPDATE; if the database refused it
- * (nothing changed), each alone, so that one bad write fails only itself. Reads the members
+/* The PUTs and PATCHes of a batch (distinct tasks) in one UPDATE (a lone one in the plain
+ * statement, which need not lock rows in order first); if the database refused it (nothing
+ * changed), each alone, so that one bad write fails only itself. Reads the members
  * after closing the batch, as every step must (batch.h). */
 static void update_query(struct batch *batch, void *ctx)
 {
@@ -251,7 +252,9 @@ static void update_query(struct batch *batch, void *ctx)
         ids[k] = write_of(batch, k)->id;
         patches[k] = write_of(batch, k)->in.patch;
     }
-    enum store_status st = store_task_update_many(store, ids, patches, n, write_updated, batch);
+    enum store_status st =
+        n == 1 ? store_task_update(store, ids[0], &patches[0], write_updated, batch)
+               : store_task_update_many(store, ids, patches, n, write_updated, batch);
     write_status(batch, st);
     for (size_t k = 0; k < n && st == STORE_ERROR && n > 1; k++) {
         struct http_request *req = batch->members[k].req;
