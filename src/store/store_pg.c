@@ -685,6 +685,16 @@ static void array_add(struct buf *b, const void *data, size_t len)
     buf_append(b, data, len);
 }
 
+/* An int4[] of task ids (1..INT32_MAX: store.c passes no others). */
+static void array_ids(struct buf *b, const int64_t *ids, size_t n)
+{
+    array_begin(b, OID_INT4, n);
+    for (size_t k = 0; k < n; k++) {
+        put_u32(b, 4);
+        put_u32(b, (uint32_t)ids[k]);
+    }
+}
+
 /* A NULL element; the array's header says it has NULLs. */
 static void array_add_null(struct buf *b)
 {
@@ -1003,11 +1013,7 @@ static enum store_status pg_task_get_many(struct store *store, const int64_t *id
                                           task_visit_fn visit, void *ctx)
 {
     struct buf array = BUF_INIT;
-    array_begin(&array, OID_INT4, n);
-    for (size_t k = 0; k < n; k++) {
-        put_u32(&array, 4);
-        put_u32(&array, (uint32_t)ids[k]); /* 1..INT32_MAX (store.c) */
-    }
+    array_ids(&array, ids, n);
     struct pg_args a = {0};
     args_bytes(&a, 0, array.data, array.len);
     enum store_status st = run_rows(store, STMT_GET_MANY, &a, true, false, visit, ctx);
@@ -1107,14 +1113,12 @@ static enum store_status pg_task_update_many(struct store *store, const int64_t 
                                              task_visit_fn visit, void *ctx)
 {
     struct buf id = BUF_INIT, title = BUF_INIT, priority = BUF_INIT, completed = BUF_INIT;
-    array_begin(&id, OID_INT4, n);
+    array_ids(&id, ids, n);
     array_begin(&title, OID_TEXT, n);
     array_begin(&priority, OID_INT4, n);
     array_begin(&completed, OID_BOOL, n);
     for (size_t k = 0; k < n; k++) {
         const struct task_patch *p = &patches[k];
-        put_u32(&id, 4);
-        put_u32(&id, (uint32_t)ids[k]);
         if (p->has_title)
             array_add(&title, p->value.title, p->value.title_len);
         else
@@ -1148,11 +1152,7 @@ static enum store_status pg_task_delete_many(struct store *store, const int64_t 
                                              task_visit_fn visit, void *ctx)
 {
     struct buf array = BUF_INIT;
-    array_begin(&array, OID_INT4, n);
-    for (size_t k = 0; k < n; k++) {
-        put_u32(&array, 4);
-        put_u32(&array, (uint32_t)ids[k]);
-    }
+    array_ids(&array, ids, n);
     struct pg_args a = {0};
     args_bytes(&a, 0, array.data, array.len);
     PGresult *res;
