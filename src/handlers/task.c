@@ -195,7 +195,7 @@ static struct task_write *write_of(const struct batch *batch, size_t k)
 }
 
 /* A write joins a batch only if no member writes its task yet: the tasks of a batch are distinct,
- * and a second write to one task goes in the next batch, after the first (ADR 0030). */
+ * and a second write to one task goes in the next batch (ADR 0030). */
 static bool write_joins(const struct batch *batch, const void *item)
 {
     const struct task_write *w = item;
