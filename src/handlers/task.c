@@ -320,33 +320,23 @@ static void delete_answer(struct batch *batch, void *ctx)
 static const struct batch_steps delete_steps = {
     .query = delete_query, .answer = delete_answer, .ctx_size = 0, .joins = write_joins};
 
-/* Batched where handlers.c has a batcher for it (PostgreSQL), else at once: item is the
- * request's struct task_write. */
-static void write_submit(struct http_request *req, struct batcher *b, struct task_write *w,
-                         const struct batch_steps *steps)
-{
-    if (b) {
-        batcher_submit(b, req, w, steps);
-        return;
-    }
-    struct store *store = req->app->store;
-    if (steps == &delete_steps) {
-        respond_store(req, store_task_delete(store, w->id), HTTP_STATUS_NO_CONTENT, NULL);
-    } else {
-        answer_ok(req, store_task_update(store, w->id, &w->in.patch, write_one, &req->out));
-        task_input_release(&w->in);
-    }
-    free(w);
-}
-
+/* A PUT or PATCH: batched where handlers.c has a batcher for it (PostgreSQL), else at once. */
 static void update(struct http_request *req, enum task_decode_mode mode)
 {
-    struct task_write *w = xcalloc(1, sizeof *w);
-    if (path_id(req, &w->id) != 0 || body_task(req, mode, &w->in) != 0) {
-        free(w);
+    int64_t id;
+    struct task_input in;
+    if (path_id(req, &id) != 0 || body_task(req, mode, &in) != 0)
+        return;
+    struct batcher *updates = req->app->handlers->updates;
+    if (!updates) {
+        answer_ok(req, store_task_update(req->app->store, id, &in.patch, write_one, &req->out));
+        task_input_release(&in);
         return;
     }
-    write_submit(req, req->app->handlers->updates, w, &update_steps);
+    struct task_write *w = xcalloc(1, sizeof *w);
+    w->id = id;
+    w->in = in;
+    batcher_submit(updates, req, w, &update_steps);
 }
 
 void task_replace_handler(struct http_request *req)
@@ -361,10 +351,15 @@ void task_patch_handler(struct http_request *req)
 
 void task_delete_handler(struct http_request *req)
 {
-    struct task_write *w = xcalloc(1, sizeof *w);
-    if (path_id(req, &w->id) != 0) {
-        free(w);
+    int64_t id;
+    if (path_id(req, &id) != 0)
+        return;
+    struct batcher *deletes = req->app->handlers->deletes;
+    if (!deletes) {
+        respond_store(req, store_task_delete(req->app->store, id), HTTP_STATUS_NO_CONTENT, NULL);
         return;
     }
-    write_submit(req, req->app->handlers->deletes, w, &delete_steps);
+    struct task_write *w = xcalloc(1, sizeof *w);
+    w->id = id;
+    batcher_submit(deletes, req, w, &delete_steps);
 }
