@@ -7,8 +7,9 @@
  * POSTs share one INSERT and one commit on both stores (ADR 0010). A batch's joiners are parked by
  * suspending their connections.
  *
- * On PostgreSQL concurrent PUTs and PATCHes share one UPDATE, and DELETEs one DELETE, the same
- * way (ADR 0030). There no store call runs on the server's threads (ADR 0029): batches lead, and
+ * Concurrent PUTs and PATCHes share one UPDATE, and DELETEs one DELETE, the same way (ADR 0030;
+ * on SQLite one transaction, one commit, ADR 0031). On PostgreSQL no store call runs on the
+ * server's threads (ADR 0029): batches lead, and
  * the readiness ping runs, on offload threads, one per pooled connection, so that a round trip
  * never holds up the other connections of a worker thread and every pooled connection can have
  * a statement in flight. SQLite's calls are local work and stay where they are.
@@ -29,10 +30,11 @@
 #define GET_BATCH_MAX 256
 /* The most tasks one UPDATE or DELETE takes (ADR 0030). */
 #define WRITE_BATCH_MAX 128
-/* How long a batch of reads, updates or deletes waits for the one in flight before it is sent
- * alongside: about a round trip to a database on the same host. A database farther away
- * (another availability zone: 0.5-1 ms) gets batches overlapping, not each waiting a whole round
- * trip (ADR 0029). */
+/* How long a batch of reads, updates or deletes waits on PostgreSQL for the one in flight before
+ * it is sent alongside: about a round trip to a database on the same host. A database farther
+ * away (another availability zone: 0.5-1 ms) gets batches overlapping, not each waiting a whole
+ * round trip (ADR 0029). SQLite has one writer: its write batches wait for the one in flight as
+ * long as for the writer itself (DbPoolTimeout), as POSTs do. */
 #define OVERLAP_US 100
 /* The most offload threads: one per pooled connection, up to this. */
 #define OFFLOAD_THREADS_MAX 64
@@ -58,8 +60,9 @@ void handlers_open(struct app *app)
     h->store_calls = o;
     h->lists = pg ? batcher_new(1, OVERLAP_US, 0, park, resume, o) : NULL;
     h->gets = pg ? batcher_new(1, OVERLAP_US, GET_BATCH_MAX, park, resume, o) : NULL;
-    h->updates = pg ? batcher_new(1, OVERLAP_US, WRITE_BATCH_MAX, park, resume, o) : NULL;
-    h->deletes = pg ? batcher_new(1, OVERLAP_US, WRITE_BATCH_MAX, park, resume, o) : NULL;
+    int64_t write_wait_us = pg ? OVERLAP_US : wait_us;
+    h->updates = batcher_new(1, write_wait_us, WRITE_BATCH_MAX, park, resume, o);
+    h->deletes = batcher_new(1, write_wait_us, WRITE_BATCH_MAX, park, resume, o);
     h->creates = batcher_new(CREATES_IN_FLIGHT, wait_us, CREATE_BATCH_MAX, park, resume, o);
     h->list_cache = list_cache_new(); /* GET lists share their last body (ADR 0026) */
     app->handlers = h;

@@ -28,13 +28,13 @@ struct handlers {
     struct batcher *lists;         /* batches of GET /api/task/ (task_list.c), or NULL */
     struct batcher *gets;          /* batches of GET /api/task/{id}/ (task.c), or NULL */
     struct batcher *creates;       /* batches of POST /api/task/ (task.c) */
-    struct batcher *updates;       /* batches of PUT/PATCH /api/task/{id}/ (task.c), or NULL */
-    struct batcher *deletes;       /* batches of DELETE /api/task/{id}/ (task.c), or NULL */
+    struct batcher *updates;       /* batches of PUT/PATCH /api/task/{id}/ (task.c) */
+    struct batcher *deletes;       /* batches of DELETE /api/task/{id}/ (task.c) */
     struct list_cache *list_cache; /* the last GET list body (task_list.c, ADR 0026) */
     struct offload *store_calls;   /* runs PostgreSQL calls off the server's threads, or NULL */
 };
 
-/* Sets app->handlers from app->cfg: which routes batch, and how (ADRs 0007, 0010, 0012), and
+/* Sets app->handlers from app->cfg: which routes batch, and how (ADRs 0007, 0010, 0012, 0030, 0031), and
  * whether store calls run off the server's threads (ADR 0029). */
 void handlers_open(struct app *app);
 /* Finishes every store call handed off the server's threads (each answers and resumes its

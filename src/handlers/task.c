@@ -3,10 +3,11 @@
  *
  * Concurrent POSTs share one INSERT and one commit (handlers/batch.h, ADR 0010): a POST that
  * arrives while another batch of creates is running waits, suspended, for the next one. Every
- * 200 still means the task is committed. Where handlers.c batches them (PostgreSQL), concurrent
- * GETs of one task share one SELECT the same way, as the lists do (task_list.c), and concurrent
- * PUTs and PATCHes one UPDATE, DELETEs one DELETE (ADR 0030). There no store call runs on the
- * server's threads: batches lead on offload threads (handlers.c, ADR 0029).
+ * 200 still means the task is committed. Concurrent PUTs and PATCHes share one UPDATE, DELETEs
+ * one DELETE, the same way (ADR 0030; on SQLite one transaction, ADR 0031). Where handlers.c
+ * batches them (PostgreSQL), concurrent GETs of one task share one SELECT, as the lists do
+ * (task_list.c). On PostgreSQL no store call runs on the server's threads: batches lead on
+ * offload threads (handlers.c, ADR 0029).
  *
  * Tasks stream from the store straight into the response body (task_encode): one pass, no
  * copies.
@@ -181,7 +182,7 @@ void task_create_handler(struct http_request *req)
     batcher_submit(req->app->handlers->creates, req, in, &create_steps);
 }
 
-/* A PUT, PATCH or DELETE in a batch (PostgreSQL): its task, its patch, and what became of it. */
+/* A PUT, PATCH or DELETE in a batch: its task, its patch, and what became of it. */
 struct task_write {
     int64_t id;
     struct task_input in; /* PUT, PATCH */
@@ -320,23 +321,16 @@ static void delete_answer(struct batch *batch, void *ctx)
 static const struct batch_steps delete_steps = {
     .query = delete_query, .answer = delete_answer, .ctx_size = 0, .joins = write_joins};
 
-/* A PUT or PATCH: batched where handlers.c has a batcher for it (PostgreSQL), else at once. */
 static void update(struct http_request *req, enum task_decode_mode mode)
 {
     int64_t id;
     struct task_input in;
     if (path_id(req, &id) != 0 || body_task(req, mode, &in) != 0)
         return;
-    struct batcher *updates = req->app->handlers->updates;
-    if (!updates) {
-        answer_ok(req, store_task_update(req->app->store, id, &in.patch, write_one, &req->out));
-        task_input_release(&in);
-        return;
-    }
     struct task_write *w = xcalloc(1, sizeof *w);
     w->id = id;
     w->in = in;
-    batcher_submit(updates, req, w, &update_steps);
+    batcher_submit(req->app->handlers->updates, req, w, &update_steps);
 }
 
 void task_replace_handler(struct http_request *req)
@@ -354,12 +348,7 @@ void task_delete_handler(struct http_request *req)
     int64_t id;
     if (path_id(req, &id) != 0)
         return;
-    struct batcher *deletes = req->app->handlers->deletes;
-    if (!deletes) {
-        respond_store(req, store_task_delete(req->app->store, id), HTTP_STATUS_NO_CONTENT, NULL);
-        return;
-    }
     struct task_write *w = xcalloc(1, sizeof *w);
     w->id = id;
-    batcher_submit(deletes, req, w, &delete_steps);
+    batcher_submit(req->app->handlers->deletes, req, w, &delete_steps);
 }

@@ -202,19 +202,6 @@ static size_t valid_ids(const int64_t *ids, const struct task_patch *patches, si
     return m;
 }
 
-/* store_task_update_many for a backend without it: one update per task. */
-static enum store_status update_each(struct store *store, const int64_t *ids,
-                                     const struct task_patch *patches, size_t n,
-                                     task_visit_fn visit, void *ctx)
-{
-    for (size_t k = 0; k < n; k++) {
-        enum store_status st = store->backend->task_update(store, ids[k], &patches[k], visit, ctx);
-        if (st != STORE_OK && st != STORE_NOT_FOUND)
-            return st;
-    }
-    return STORE_OK;
-}
-
 enum store_status store_task_update_many(struct store *store, const int64_t *ids,
                                          const struct task_patch *patches, size_t n,
                                          task_visit_fn visit, void *ctx)
@@ -225,28 +212,12 @@ enum store_status store_task_update_many(struct store *store, const int64_t *ids
     enum store_status st = STORE_OK;
     if (m > 0) {
         uint64_t t = clock_now_ns();
-        st = store->backend->task_update_many
-                 ? store->backend->task_update_many(store, valid, vpatches, m, visit, ctx)
-                 : update_each(store, valid, vpatches, m, visit, ctx);
+        st = store->backend->task_update_many(store, valid, vpatches, m, visit, ctx);
         st = record(store, STORE_OP_UPDATE, t, st);
     }
     free(vpatches);
     free(valid);
     return st;
-}
-
-/* store_task_delete_many for a backend without it: one delete per task. */
-static enum store_status delete_each(struct store *store, const int64_t *ids, size_t n,
-                                     task_visit_fn visit, void *ctx)
-{
-    for (size_t k = 0; k < n; k++) {
-        enum store_status st = store->backend->task_delete(store, ids[k]);
-        if (st == STORE_OK && visit)
-            visit(&(struct task){.id = ids[k], .title = ""}, ctx);
-        else if (st != STORE_NOT_FOUND && st != STORE_OK)
-            return st;
-    }
-    return STORE_OK;
 }
 
 enum store_status store_task_delete_many(struct store *store, const int64_t *ids, size_t n,
@@ -257,9 +228,7 @@ enum store_status store_task_delete_many(struct store *store, const int64_t *ids
     enum store_status st = STORE_OK;
     if (m > 0) {
         uint64_t t = clock_now_ns();
-        st = store->backend->task_delete_many
-                 ? store->backend->task_delete_many(store, valid, m, visit, ctx)
-                 : delete_each(store, valid, m, visit, ctx);
+        st = store->backend->task_delete_many(store, valid, m, visit, ctx);
         st = record(store, STORE_OP_DELETE, t, st);
     }
     free(valid);

@@ -150,11 +150,10 @@ enum store_status store_task_delete(struct store *store, int64_t id);
 /*
  * Applies patches[k] to task ids[k], for each of the n distinct ids, and visits each updated row
  * once, as it is afterwards, in no particular order; ids without a task are skipped (not an
- * error). PostgreSQL does it in one statement, one transaction: STORE_ERROR means the database
- * refused it and nothing changed, so each task may be tried again alone; STORE_UNAVAILABLE means
- * the database is busy or gone and the outcome may be unknown. Backends without a statement of
- * their own (SQLite) update one task at a time. Counts as one update in the store's metrics.
- * Used to batch concurrent PUTs and PATCHes (handlers/task.c).
+ * error). One transaction (PostgreSQL: one statement; SQLite: one commit): STORE_ERROR means the
+ * database refused it and nothing changed, so each task may be tried again alone;
+ * STORE_UNAVAILABLE means the database is busy or gone and the outcome may be unknown. Counts as
+ * one update in the store's metrics. Used to batch concurrent PUTs and PATCHes (handlers/task.c).
  */
 enum store_status store_task_update_many(struct store *store, const int64_t *ids,
                                          const struct task_patch *patches, size_t n,

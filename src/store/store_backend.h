@@ -37,7 +37,6 @@ struct store_backend {
                                      const struct task_patch *patch, task_visit_fn visit,
                                      void *ctx);
     enum store_status (*task_delete)(struct store *store, int64_t id);
-    /* Optional: without them, store_task_update_many and _delete_many take one task at a time. */
     enum store_status (*task_update_many)(struct store *store, const int64_t *ids,
                                           const struct task_patch *patches, size_t n,
                                           task_visit_fn visit, void *ctx);

@@ -735,40 +735,61 @@ static enum store_status sqlite_task_create(struct store *store, const struct ta
     return st;
 }
 
-/* The n inserts run on the writer in one transaction: one commit (one fsync) for all of them. */
-static enum store_status sqlite_task_create_many(struct store *store, const struct task *in,
-                                                 size_t n, task_visit_fn visit, void *ctx)
+/* The k-th write of a transaction on writer c: sets *found and copies the row it returns (if
+ * any) into *row. */
+typedef enum store_status (*write_step_fn)(struct sqlite_store *s, struct sqlite_conn *c,
+                                           const void *args, size_t k, struct task_copy *row,
+                                           bool *found);
+
+/* Runs n writes on the writer in one transaction: one commit (one fsync) for all of them. If one
+ * fails, all are rolled back. After the commit, visits the row of each write that found one. */
+static enum store_status write_many(struct sqlite_store *s, write_step_fn step, const void *args,
+                                    size_t n, const char *what, task_visit_fn visit, void *ctx)
 {
-    struct sqlite_store *s = (struct sqlite_store *)store;
     struct sqlite_conn *c = pool_acquire(&s->writer, s->pool_timeout_ms);
     if (!c)
         return STORE_UNAVAILABLE;
     struct task_copy *rows = xcalloc(n, sizeof *rows); /* zeroed: empty title buffers */
+    bool *found = xcalloc(n, sizeof *found);
     enum store_status status = STORE_OK;
     if (exec_sql(c->db, "BEGIN IMMEDIATE") != SQLITE_OK)
         status = stmt_failed(s, c->db, "begin a transaction");
-    for (size_t k = 0; k < n && status == STORE_OK; k++) {
-        bool found;
-        bind_create(c->stmt[STMT_CREATE], &in[k]);
-        status = run_returning(s, c, c->stmt[STMT_CREATE], "create a task", &rows[k], &found);
-        if (status == STORE_OK && !found) {
-            log_error("sqlite: cannot create a task in '%s': task ids exhausted (2147483647)",
-                      s->path);
-            status = STORE_ERROR;
-        }
-    }
+    for (size_t k = 0; k < n && status == STORE_OK; k++)
+        status = step(s, c, args, k, &rows[k], &found[k]);
     if (status == STORE_OK && exec_sql(c->db, "COMMIT") != SQLITE_OK)
-        status = stmt_failed(s, c->db, "commit new tasks");
+        status = stmt_failed(s, c->db, what);
     if (status != STORE_OK && !sqlite3_get_autocommit(c->db))
         exec_sql(c->db, "ROLLBACK");
     pool_put(&s->writer, c);
     for (size_t k = 0; k < n; k++) {
-        if (status == STORE_OK && visit)
+        if (status == STORE_OK && found[k] && visit)
             visit(&rows[k].task, ctx);
         buf_release(&rows[k].title);
     }
+    free(found);
     free(rows);
     return status;
+}
+
+static enum store_status create_step(struct sqlite_store *s, struct sqlite_conn *c,
+                                     const void *args, size_t k, struct task_copy *row,
+                                     bool *found)
+{
+    bind_create(c->stmt[STMT_CREATE], &((const struct task *)args)[k]);
+    enum store_status status =
+        run_returning(s, c, c->stmt[STMT_CREATE], "create a task", row, found);
+    if (status == STORE_OK && !*found) {
+        log_error("sqlite: cannot create a task in '%s': task ids exhausted (2147483647)", s->path);
+        status = STORE_ERROR;
+    }
+    return status;
+}
+
+static enum store_status sqlite_task_create_many(struct store *store, const struct task *in,
+                                                 size_t n, task_visit_fn visit, void *ctx)
+{
+    return write_many((struct sqlite_store *)store, create_step, in, n, "commit new tasks", visit,
+                      ctx);
 }
 
 struct update_args {
@@ -817,6 +838,56 @@ static enum store_status sqlite_task_delete(struct store *store, int64_t id)
     sqlite3_clear_bindings(st);
     pool_put(&s->writer, c);
     return status;
+}
+
+/* The tasks and patches of sqlite_task_update_many. */
+struct update_many_args {
+    const int64_t *ids;
+    const struct task_patch *patches;
+};
+
+static enum store_status update_step(struct sqlite_store *s, struct sqlite_conn *c,
+                                     const void *args, size_t k, struct task_copy *row,
+                                     bool *found)
+{
+    const struct update_many_args *a = args;
+    bind_update(c->stmt[STMT_UPDATE], &(struct update_args){a->ids[k], &a->patches[k]});
+    return run_returning(s, c, c->stmt[STMT_UPDATE], "update a task", row, found);
+}
+
+/* The n updates in one transaction (write_many): one commit for a batch of PUTs and PATCHes. */
+static enum store_status sqlite_task_update_many(struct store *store, const int64_t *ids,
+                                                 const struct task_patch *patches, size_t n,
+                                                 task_visit_fn visit, void *ctx)
+{
+    struct update_many_args args = {ids, patches};
+    return write_many((struct sqlite_store *)store, update_step, &args, n, "commit updates",
+                      visit, ctx);
+}
+
+/* Deletes task ids[k]; its "row" is its id alone. */
+static enum store_status delete_step(struct sqlite_store *s, struct sqlite_conn *c,
+                                     const void *args, size_t k, struct task_copy *row,
+                                     bool *found)
+{
+    sqlite3_stmt *st = c->stmt[STMT_DELETE];
+    int64_t id = ((const int64_t *)args)[k];
+    sqlite3_bind_int64(st, 1, id);
+    enum store_status status =
+        sqlite3_step(st) == SQLITE_DONE ? STORE_OK : stmt_failed(s, c->db, "delete a task");
+    *found = status == STORE_OK && sqlite3_changes(c->db) > 0;
+    row->task = (struct task){.id = id, .title = ""};
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return status;
+}
+
+/* The n deletes in one transaction (write_many): one commit for a batch of DELETEs. */
+static enum store_status sqlite_task_delete_many(struct store *store, const int64_t *ids, size_t n,
+                                                 task_visit_fn visit, void *ctx)
+{
+    return write_many((struct sqlite_store *)store, delete_step, ids, n, "commit deletes", visit,
+                      ctx);
 }
 
 /* ---- schema commands ---- */
@@ -1140,7 +1211,9 @@ const struct store_backend store_sqlite_backend = {
     .task_create = sqlite_task_create,
     .task_create_many = sqlite_task_create_many,
     .task_update = sqlite_task_update,
+    .task_update_many = sqlite_task_update_many,
     .task_delete = sqlite_task_delete,
+    .task_delete_many = sqlite_task_delete_many,
     .updatedb = sqlite_updatedb,
     .migrate = sqlite_migrate,
     .backup = sqlite_backup,

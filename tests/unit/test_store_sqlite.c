@@ -286,6 +286,52 @@ static void test_id_limit(void)
     store_free(store);
 }
 
+/* A batch of writes is one transaction (store.h): if the database refuses one of them, none is
+ * kept, so that each may be tried again alone. A trigger refuses the second write of each call. */
+static void test_write_batches_all_or_nothing(void)
+{
+    struct config cfg;
+    char path[4096], err[STORE_ERRMSG_MAX], dir[4096], got[64];
+    struct store *store = NULL;
+    snprintf(dir, sizeof(dir), "%s/batches", tmpdir);
+    mkdir(dir, 0700);
+    test_sqlite_config(&cfg, dir, path);
+    is_int(try_open(&cfg, &store, err), STORE_OK, "open");
+    int64_t a = create(store, "a"), keep = create(store, "keep");
+    sql_direct(path,
+               "CREATE TRIGGER refuse_update BEFORE UPDATE ON tasks WHEN NEW.title = 'refused' "
+               "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+               got, sizeof(got));
+    sql_direct(path,
+               "CREATE TRIGGER refuse_delete BEFORE DELETE ON tasks WHEN OLD.title = 'keep' "
+               "BEGIN SELECT RAISE(ABORT, 'kept'); END",
+               got, sizeof(got));
+    int64_t ids[] = {a, keep};
+    struct task_patch patches[] = {
+        {.has_title = true, .value = {.title = "changed", .title_len = 7}},
+        {.has_title = true, .value = {.title = "refused", .title_len = 7}},
+    };
+    struct rows r = {0};
+    is_int(store_task_update_many(store, ids, patches, 2, collect_visit, &r), STORE_ERROR,
+           "an update batch with a refused write: STORE_ERROR");
+    ok(r.n == 0, "and visits nothing");
+    rows_reset(&r);
+    store_task_get(store, a, collect_visit, &r);
+    ok(r.n == 1 && row_is(&r.v[0], "a", 1, 1, false), "the other update was rolled back");
+    rows_reset(&r);
+    is_int(store_task_update_many(store, ids, patches, 1, collect_visit, &r), STORE_OK,
+           "alone, it is applied");
+    ok(r.n == 1 && row_is(&r.v[0], "changed", 7, 1, false), "as it was visited");
+    rows_reset(&r);
+
+    is_int(store_task_delete_many(store, ids, 2, collect_visit, &r), STORE_ERROR,
+           "a delete batch with a refused delete: STORE_ERROR");
+    ok(r.n == 0, "and visits nothing");
+    is_int(store_task_get(store, a, collect_visit, &r), STORE_OK, "the other delete was rolled back");
+    rows_release(&r);
+    store_free(store);
+}
+
 /* List versions (store.h): unchanged tasks keep their version and are not visited again; any
  * commit — through the store or by another connection — changes it, and the tasks come back. */
 static size_t list_since(struct store *store, uint64_t known, uint64_t *version, struct rows *r)
@@ -416,11 +462,12 @@ int main(void)
     test_unwritable_directory();
     test_read_only_file();
     test_id_limit();
+    test_write_batches_all_or_nothing();
     test_list_versions();
     test_readers_on_first_use();
 
     test_rmdir(tmpdir); /* the subdirectories first */
-    const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids", "versions", "readers"};
+    const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids", "batches", "versions", "readers"};
     for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
         char sub[4200];
         snprintf(sub, sizeof(sub), "%s/%s", tmpdir, subdirs[i]);
