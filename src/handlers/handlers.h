@@ -34,8 +34,8 @@ struct handlers {
     struct offload *store_calls;   /* runs PostgreSQL calls off the server's threads, or NULL */
 };
 
-/* Sets app->handlers from app->cfg: which routes batch, and how (ADRs 0007, 0010, 0012, 0030, 0031), and
- * whether store calls run off the server's threads (ADR 0029). */
+/* Sets app->handlers from app->cfg: which routes batch, and how (ADRs 0007, 0010, 0012, 0030,
+ * 0031), and whether store calls run off the server's threads (ADR 0029). */
 void handlers_open(struct app *app);
 /* Finishes every store call handed off the server's threads (each answers and resumes its
  * request; the store bounds how long each takes). Call before the server stops: it cannot stop

@@ -237,9 +237,10 @@ static void write_status(struct batch *batch, enum store_status st)
     }
 }
 
-/* The PUTs and PATCHes of a batch (distinct tasks) in one UPDATE (a lone one in the plain
- * statement, which need not lock rows in order first); if the database refused it (nothing
- * changed), each alone, so that one bad write fails only itself. Reads the members
+/* The PUTs and PATCHes of a batch (distinct tasks) in one store call (PostgreSQL: one UPDATE;
+ * SQLite: one transaction); a lone one in the plain statement, which need not lock rows in order
+ * first. If the database refused it (nothing changed), each alone, so that one bad write fails
+ * only itself. Reads the members
  * after closing the batch, as every step must (batch.h). */
 static void update_query(struct batch *batch, void *ctx)
 {
@@ -294,7 +295,7 @@ static int mark_deleted(const struct task *task, void *ctx)
     return 0;
 }
 
-/* The DELETEs of a batch (distinct tasks) in one statement; if the database refused it, each
+/* The DELETEs of a batch (distinct tasks) in one store call; if the database refused it, each
  * alone. */
 static void delete_query(struct batch *batch, void *ctx)
 {

@@ -772,8 +772,7 @@ static enum store_status write_many(struct sqlite_store *s, write_step_fn step, 
 }
 
 static enum store_status create_step(struct sqlite_store *s, struct sqlite_conn *c,
-                                     const void *args, size_t k, struct task_copy *row,
-                                     bool *found)
+                                     const void *args, size_t k, struct task_copy *row, bool *found)
 {
     bind_create(c->stmt[STMT_CREATE], &((const struct task *)args)[k]);
     enum store_status status =
@@ -847,8 +846,7 @@ struct update_many_args {
 };
 
 static enum store_status update_step(struct sqlite_store *s, struct sqlite_conn *c,
-                                     const void *args, size_t k, struct task_copy *row,
-                                     bool *found)
+                                     const void *args, size_t k, struct task_copy *row, bool *found)
 {
     const struct update_many_args *a = args;
     bind_update(c->stmt[STMT_UPDATE], &(struct update_args){a->ids[k], &a->patches[k]});
@@ -861,14 +859,13 @@ static enum store_status sqlite_task_update_many(struct store *store, const int6
                                                  task_visit_fn visit, void *ctx)
 {
     struct update_many_args args = {ids, patches};
-    return write_many((struct sqlite_store *)store, update_step, &args, n, "commit updates",
-                      visit, ctx);
+    return write_many((struct sqlite_store *)store, update_step, &args, n, "commit updates", visit,
+                      ctx);
 }
 
 /* Deletes task ids[k]; its "row" is its id alone. */
 static enum store_status delete_step(struct sqlite_store *s, struct sqlite_conn *c,
-                                     const void *args, size_t k, struct task_copy *row,
-                                     bool *found)
+                                     const void *args, size_t k, struct task_copy *row, bool *found)
 {
     sqlite3_stmt *st = c->stmt[STMT_DELETE];
     int64_t id = ((const int64_t *)args)[k];

@@ -5,7 +5,8 @@
    once there is space;
 2. read-only (the same tmpfs remounted ro while the server is stopped, as Linux refuses it
    while files are open for writing): serve refuses to start with a clear message, exit 1;
-3. kill -9 under concurrent writes: every write that got its 200 is in the file afterwards.
+3. kill -9 under concurrent POSTs, PUTs and DELETEs (the last two batched in one transaction,
+   ADR 0031): every write that got its answer is in the file afterwards.
 Mounts are removed in a finally block and on SIGTERM/SIGINT, even when a check fails."""
 import json
 import os
@@ -135,6 +136,14 @@ finally:
 # --- 3. kill -9 under concurrent writes ---
 with App() as app:
     acked, lock, stop = [], threading.Lock(), threading.Event()
+    put_acked = {}  # task id -> the last i its PUTs were acknowledged for
+    del_acked = []
+    owned = [app.json("POST", "/api/task/", {"title": "p%d" % n})[2]["id"] for n in range(4)]
+    with sqlite3.connect(app.env["VTT_DBPATH"]) as db:  # tasks to delete, in one transaction
+        db.executemany("INSERT INTO tasks (title, priority, completed) VALUES ('d', 0, 0)",
+                       [()] * 12000)
+        spare = [i for (i,) in db.execute("SELECT id FROM tasks WHERE title = 'd' ORDER BY id")]
+    doomed = [spare[n::4] for n in range(4)]
 
     def writer(n):
         for i in range(5000):
@@ -147,7 +156,34 @@ with App() as app:
             if status == 200:
                 with lock:
                     acked.append(task["id"])
-    writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+
+    def putter(n):
+        tid = owned[n]
+        for i in range(100000):
+            if stop.is_set():
+                return
+            try:
+                status, _, _ = app.json("PUT", "/api/task/%d/" % tid,
+                                        {"title": "p%d-%d" % (n, i), "priority": i})
+            except (OSError, ValueError):
+                return
+            if status == 200:
+                with lock:
+                    put_acked[tid] = i
+
+    def deleter(n):
+        for tid in doomed[n]:
+            if stop.is_set():
+                return
+            try:
+                status = app.request("DELETE", "/api/task/%d/" % tid)[0]
+            except (OSError, ValueError):
+                return
+            if status == 204:
+                with lock:
+                    del_acked.append(tid)
+    writers = [threading.Thread(target=f, args=(n,)) for n in range(4)
+               for f in (writer, putter, deleter)]
     for w in writers:
         w.start()
     time.sleep(2.0)
@@ -158,10 +194,21 @@ with App() as app:
         w.join(30)
     db_path = app.env["VTT_DBPATH"]
     is_(integrity(db_path), "ok", "after kill -9: PRAGMA integrity_check ok")
-    ids = {i for (i,) in sqlite3.connect(db_path).execute("SELECT id FROM tasks")}
+    db = sqlite3.connect(db_path)
+    ids = {i for (i,) in db.execute("SELECT id FROM tasks")}
     missing = sorted(set(acked) - ids)
     ok(len(acked) > 20 and not missing, "all %d acknowledged writes survived kill -9 (missing %r)"
        % (len(acked), missing[:10]))
+    stale = [(tid, i, db.execute("SELECT priority FROM tasks WHERE id = ?", (tid,)).fetchone())
+             for tid, i in put_acked.items()]
+    stale = [s for s in stale if not s[2] or s[2][0] < s[1]]
+    ok(len(put_acked) == 4 and sum(put_acked.values()) > 20 and not stale,
+       "every task holds its last acknowledged PUT or a later one (%d PUTs acknowledged; stale %r)"
+       % (sum(put_acked.values()) + len(put_acked), stale))
+    back = sorted(set(del_acked) & ids)
+    ok(len(del_acked) > 20 and not back,
+       "all %d acknowledged DELETEs survived kill -9 (back %r)" % (len(del_acked), back[:10]))
+    db.close()
     app.start()
     status, _, data = app.request("GET", "/api/task/")
     ok(status == 200 and set(acked) <= {t["id"] for t in json.loads(data)},

@@ -327,7 +327,8 @@ static void test_write_batches_all_or_nothing(void)
     is_int(store_task_delete_many(store, ids, 2, collect_visit, &r), STORE_ERROR,
            "a delete batch with a refused delete: STORE_ERROR");
     ok(r.n == 0, "and visits nothing");
-    is_int(store_task_get(store, a, collect_visit, &r), STORE_OK, "the other delete was rolled back");
+    is_int(store_task_get(store, a, collect_visit, &r), STORE_OK,
+           "the other delete was rolled back");
     rows_release(&r);
     store_free(store);
 }
@@ -467,7 +468,8 @@ int main(void)
     test_readers_on_first_use();
 
     test_rmdir(tmpdir); /* the subdirectories first */
-    const char *subdirs[] = {"first", "bolt", "ro-dir", "ro-file", "ids", "batches", "versions", "readers"};
+    const char *subdirs[] = {"first", "bolt",    "ro-dir",   "ro-file",
+                             "ids",   "batches", "versions", "readers"};
     for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
         char sub[4200];
         snprintf(sub, sizeof(sub), "%s/%s", tmpdir, subdirs[i]);
