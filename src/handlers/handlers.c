@@ -9,10 +9,10 @@
  *
  * Concurrent PUTs and PATCHes share one UPDATE, and DELETEs one DELETE, the same way (ADR 0030;
  * on SQLite one transaction, one commit, ADR 0031). On PostgreSQL no store call runs on the
- * server's threads (ADR 0029): batches lead, and
- * the readiness ping runs, on offload threads, one per pooled connection, so that a round trip
- * never holds up the other connections of a worker thread and every pooled connection can have
- * a statement in flight. SQLite's calls are local work and stay where they are.
+ * server's threads (ADR 0029): batches lead, and the readiness ping runs, on offload threads, one
+ * per pooled connection, so that a round trip never holds up the other connections of a worker
+ * thread and every pooled connection can have a statement in flight. SQLite's calls are local
+ * work and stay where they are.
  */
 #include "handlers/handlers.h"
 

@@ -240,8 +240,7 @@ static void write_status(struct batch *batch, enum store_status st)
 /* The PUTs and PATCHes of a batch (distinct tasks) in one store call (PostgreSQL: one UPDATE;
  * SQLite: one transaction); a lone one in the plain statement, which need not lock rows in order
  * first. If the database refused it (nothing changed), each alone, so that one bad write fails
- * only itself. Reads the members
- * after closing the batch, as every step must (batch.h). */
+ * only itself. Reads the members after closing the batch, as every step must (batch.h). */
 static void update_query(struct batch *batch, void *ctx)
 {
     (void)ctx;

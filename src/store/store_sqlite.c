@@ -830,22 +830,33 @@ static enum store_status sqlite_task_update(struct store *store, int64_t id,
     return st == STORE_OK && !found ? STORE_NOT_FOUND : st;
 }
 
+/* Deletes task ids[k]; its "row" is its id alone. */
+static enum store_status delete_step(struct sqlite_store *s, struct sqlite_conn *c,
+                                     const void *args, size_t k, struct task_copy *row, bool *found)
+{
+    sqlite3_stmt *st = c->stmt[STMT_DELETE];
+    int64_t id = ((const int64_t *)args)[k];
+    sqlite3_bind_int64(st, 1, id);
+    enum store_status status =
+        sqlite3_step(st) == SQLITE_DONE ? STORE_OK : stmt_failed(s, c->db, "delete a task");
+    *found = status == STORE_OK && sqlite3_changes(c->db) > 0;
+    row->task = (struct task){.id = id, .title = ""};
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return status;
+}
+
 static enum store_status sqlite_task_delete(struct store *store, int64_t id)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
     struct sqlite_conn *c = pool_acquire(&s->writer, s->pool_timeout_ms);
     if (!c)
         return STORE_UNAVAILABLE;
-    sqlite3_stmt *st = c->stmt[STMT_DELETE];
-    sqlite3_bind_int64(st, 1, id);
-    enum store_status status =
-        sqlite3_step(st) == SQLITE_DONE ? STORE_OK : stmt_failed(s, c->db, "delete a task");
-    if (status == STORE_OK && sqlite3_changes(c->db) == 0)
-        status = STORE_NOT_FOUND;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    struct task_copy row = {.title = BUF_INIT};
+    bool found;
+    enum store_status status = delete_step(s, c, &id, 0, &row, &found);
     pool_put(&s->writer, c);
-    return status;
+    return status == STORE_OK && !found ? STORE_NOT_FOUND : status;
 }
 
 /* The tasks and patches of sqlite_task_update_many. */
@@ -870,22 +881,6 @@ static enum store_status sqlite_task_update_many(struct store *store, const int6
     struct update_many_args args = {ids, patches};
     return write_many((struct sqlite_store *)store, update_step, &args, n, "commit updates", visit,
                       ctx);
-}
-
-/* Deletes task ids[k]; its "row" is its id alone. */
-static enum store_status delete_step(struct sqlite_store *s, struct sqlite_conn *c,
-                                     const void *args, size_t k, struct task_copy *row, bool *found)
-{
-    sqlite3_stmt *st = c->stmt[STMT_DELETE];
-    int64_t id = ((const int64_t *)args)[k];
-    sqlite3_bind_int64(st, 1, id);
-    enum store_status status =
-        sqlite3_step(st) == SQLITE_DONE ? STORE_OK : stmt_failed(s, c->db, "delete a task");
-    *found = status == STORE_OK && sqlite3_changes(c->db) > 0;
-    row->task = (struct task){.id = id, .title = ""};
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return status;
 }
 
 /* The n deletes in one transaction (write_many): one commit for a batch of DELETEs. */
