@@ -114,6 +114,21 @@ enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn 
     return record(store, STORE_OP_GET, t, store->backend->task_get(store, id, visit, ctx));
 }
 
+/* The ids a task can have, with their patches (if any): backends see only those. */
+static size_t valid_ids(const int64_t *ids, const struct task_patch *patches, size_t n,
+                        int64_t *out_ids, struct task_patch *out_patches)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!id_in_range(ids[k]))
+            continue;
+        if (patches)
+            out_patches[m] = patches[k];
+        out_ids[m++] = ids[k];
+    }
+    return m;
+}
+
 /* store_task_get_many for a backend without it: one get per distinct id. */
 static enum store_status get_each(struct store *store, const int64_t *ids, size_t n,
                                   task_visit_fn visit, void *ctx)
@@ -134,12 +149,8 @@ static enum store_status get_each(struct store *store, const int64_t *ids, size_
 enum store_status store_task_get_many(struct store *store, const int64_t *ids, size_t n,
                                       task_visit_fn visit, void *ctx)
 {
-    /* Backends see only ids a task can have. */
     int64_t *valid = xcalloc(n ? n : 1, sizeof *valid);
-    size_t nvalid = 0;
-    for (size_t k = 0; k < n; k++)
-        if (id_in_range(ids[k]))
-            valid[nvalid++] = ids[k];
+    size_t nvalid = valid_ids(ids, NULL, n, valid, NULL);
     if (nvalid == 0) { /* nothing to ask */
         free(valid);
         return STORE_OK;
@@ -185,21 +196,6 @@ enum store_status store_task_delete(struct store *store, int64_t id)
         return STORE_NOT_FOUND;
     uint64_t t = clock_now_ns();
     return record(store, STORE_OP_DELETE, t, store->backend->task_delete(store, id));
-}
-
-/* The ids a task can have, with their patches (if any): backends see only those. */
-static size_t valid_ids(const int64_t *ids, const struct task_patch *patches, size_t n,
-                        int64_t *out_ids, struct task_patch *out_patches)
-{
-    size_t m = 0;
-    for (size_t k = 0; k < n; k++) {
-        if (!id_in_range(ids[k]))
-            continue;
-        if (patches)
-            out_patches[m] = patches[k];
-        out_ids[m++] = ids[k];
-    }
-    return m;
 }
 
 enum store_status store_task_update_many(struct store *store, const int64_t *ids,
