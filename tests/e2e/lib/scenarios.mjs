@@ -303,6 +303,9 @@ async function recovery(t, app, browser) {
     await newTitle.press('Enter');
     await until(async () => (await serverTasks(back)).some((x) => x.title === 'Written offline'),
         'add stored after recovery');
+    /* stored is not yet shown: the page takes the answer (and the new id) a moment later */
+    await until(async () => (await rows(page)).every((r) => !r.pending && r.id > 0),
+        'the page has the answers');
     await assertMatchesServer(page, back);
     await back.stop();
     watch.expectNetworkErrors = true; /* the page may poll the stopped server from here on */
