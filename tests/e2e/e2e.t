@@ -17,5 +17,7 @@ if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
 fi
 export TCA_BIN=${TCA_BIN:-$(cd ../.. && pwd)/build/TechChallengeApp}
 # The embedded store directly; PostgreSQL inside a throwaway cluster (tests/lib/with-pg.sh).
-# One node run, so the TAP plan covers both.
-exec timeout 900 ../lib/with-pg.sh node --test --test-reporter=tap --test-concurrency=1 ./*.test.mjs
+# One node run, so the TAP plan covers both; plain TAP (tests/lib/tap-reporter.mjs: node's own
+# reporter writes failure details that prove cannot parse).
+exec timeout 900 ../lib/with-pg.sh node --test --test-reporter=../lib/tap-reporter.mjs \
+  --test-concurrency=1 ./*.test.mjs

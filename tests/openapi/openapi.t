@@ -3,7 +3,7 @@
 # conformance of every route and error case (conformance.test.mjs) and the API page in headless
 # Debian chromium (page.test.mjs), the observability samples (observability.test.mjs). prism.t
 # runs the conformance suite again through Prism's validating proxy; alerts.t the alert rules. Prints
-# plain TAP (lib/tap-reporter.mjs).
+# plain TAP (tests/lib/tap-reporter.mjs).
 set -euo pipefail
 cd "$(dirname "$0")"
 for need in node python3 /usr/bin/chromium; do
@@ -15,5 +15,5 @@ done
 # shellcheck source=tests/openapi/lib/ensure-npm.sh
 . lib/ensure-npm.sh
 export TCA_BIN=${TCA_BIN:-$(cd ../.. && pwd)/build/TechChallengeApp}
-exec timeout 600 node --test --test-reporter=./lib/tap-reporter.mjs --test-concurrency=1 \
+exec timeout 600 node --test --test-reporter=../lib/tap-reporter.mjs --test-concurrency=1 \
   ./*.test.mjs

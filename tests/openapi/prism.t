@@ -90,7 +90,7 @@ with tempfile.TemporaryDirectory(prefix="tca-prism.") as tmp:
     # --- the conformance suite through Prism ---
     report = os.path.join(tmp, "suite.jsonl")
     env = dict(os.environ, TCA_OPENAPI_PROXY="prism", TCA_PRISM_REPORT=report)
-    r = subprocess.run(["node", "--test", "--test-reporter=./lib/tap-reporter.mjs",
+    r = subprocess.run(["node", "--test", "--test-reporter=../lib/tap-reporter.mjs",
                         "--test-concurrency=1", "conformance.test.mjs"], cwd=HERE, env=env,
                        capture_output=True, text=True, timeout=900)
     results = [line for line in r.stdout.splitlines()
