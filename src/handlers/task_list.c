@@ -15,13 +15,15 @@
  * gets the same bytes as every other member. The store calls back just before sending the query,
  * and that call closes the batch: every member arrived before the read began.
  *
- * On SQLite, where a read is a few microseconds of local work, requests are not batched; they
- * take turns (the build lock) instead, so that after a write one request renders the new body and
- * the others find it kept, rather than each rendering a copy.
+ * On SQLite, where a read is a few microseconds of local work, requests are not batched: each
+ * asks on one of the store's listers, side by side. Each lister numbers its versions apart, so
+ * the kept body answers for several versions: a read that finds the tasks rendering to the kept
+ * bytes adds its version instead of replacing the body (ADR 0033).
  */
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "app.h"
 #include "handlers/batch.h"
@@ -30,11 +32,15 @@
 #include "task_codec.h"
 #include "util/xalloc.h"
 
+/* Versions the kept body answers for: the latest from each of the store's list connections,
+ * with room to spare (an older one that drops out costs one more read, never a wrong answer). */
+#define KNOWN_MAX (2 * STORE_LIST_SEQUENCES)
+
 struct list_cache {
-    pthread_mutex_t lock;   /* guards version and body; held only to read or swap them */
-    pthread_mutex_t build;  /* unbatched requests take turns (see the top of the file) */
-    uint64_t version;       /* of the read body was rendered from; 0: none kept */
-    struct http_body *body; /* one reference held, or NULL */
+    pthread_mutex_t lock;      /* guards known and body; held only to read or change them */
+    uint64_t known[KNOWN_MAX]; /* versions of reads that render to body, newest first */
+    size_t nknown;             /* 0: nothing kept */
+    struct http_body *body;    /* one reference held, or NULL */
 };
 
 struct list_writer {
@@ -56,7 +62,6 @@ struct list_cache *list_cache_new(void)
 {
     struct list_cache *cache = xcalloc(1, sizeof *cache);
     pthread_mutex_init(&cache->lock, NULL);
-    pthread_mutex_init(&cache->build, NULL);
     return cache;
 }
 
@@ -65,34 +70,64 @@ void list_cache_free(struct list_cache *cache)
     if (!cache)
         return;
     http_body_unref(cache->body);
-    pthread_mutex_destroy(&cache->build);
     pthread_mutex_destroy(&cache->lock);
     free(cache);
 }
 
-/* The kept body (with a reference for the caller) and its version; NULL and 0 if none. */
-static struct http_body *kept(struct list_cache *cache, uint64_t *version)
+/* The kept body (with a reference for the caller), NULL if none, and unless known is NULL the
+ * versions it answers for (copied into known, *n of them). */
+static struct http_body *kept(struct list_cache *cache, uint64_t known[KNOWN_MAX], size_t *n)
 {
     pthread_mutex_lock(&cache->lock);
     struct http_body *body = cache->body;
-    *version = cache->version;
+    if (known) {
+        *n = cache->nknown;
+        memcpy(known, cache->known, *n * sizeof known[0]);
+    }
     if (body)
         http_body_ref(body);
     pthread_mutex_unlock(&cache->lock);
     return body;
 }
 
-/* Keeps body (a reference of its own) as read at version; the old one goes with its last
- * response. */
-static void keep(struct list_cache *cache, uint64_t version, struct http_body *body)
+static bool same_bytes(const struct http_body *body, const struct buf *b)
 {
+    return body->len == b->len && memcmp(body->data, b->data, b->len) == 0;
+}
+
+/*
+ * The body for a read at version (0: cannot tell) that rendered *b, with a reference for the
+ * caller. If the kept body has those bytes, that one: it now answers for version too (the same
+ * tasks read on another connection, or unchanged by a write). Otherwise a new body takes b's
+ * bytes and is kept in its place (unless version is 0); the old one goes with its last response.
+ */
+static struct http_body *keep(struct list_cache *cache, uint64_t version, struct buf *b)
+{
+    struct http_body *cur = version ? kept(cache, NULL, NULL) : NULL;
+    if (cur && same_bytes(cur, b)) { /* compared outside the lock: bodies never change */
+        pthread_mutex_lock(&cache->lock);
+        if (cache->body == cur && !store_version_known(cache->known, cache->nknown, version)) {
+            size_t keep_n = cache->nknown < KNOWN_MAX ? cache->nknown : KNOWN_MAX - 1;
+            memmove(&cache->known[1], &cache->known[0], keep_n * sizeof cache->known[0]);
+            cache->known[0] = version;
+            cache->nknown = keep_n + 1;
+        }
+        pthread_mutex_unlock(&cache->lock);
+        return cur;
+    }
+    http_body_unref(cur);
+    struct http_body *body = http_body_new(b);
+    if (version == 0)
+        return body;
     http_body_ref(body);
     pthread_mutex_lock(&cache->lock);
     struct http_body *old = cache->body;
     cache->body = body;
-    cache->version = version;
+    cache->known[0] = version;
+    cache->nknown = 1;
     pthread_mutex_unlock(&cache->lock);
     http_body_unref(old);
+    return body;
 }
 
 /*
@@ -103,22 +138,21 @@ static void keep(struct list_cache *cache, uint64_t version, struct http_body *b
 static enum store_status list_body(struct store *store, struct list_cache *cache,
                                    store_sent_fn sent, void *arg, struct http_body **out)
 {
-    uint64_t known, version;
-    struct http_body *old = kept(cache, &known);
+    uint64_t known[KNOWN_MAX], version;
+    size_t nknown;
+    struct http_body *old = kept(cache, known, &nknown);
     struct buf buf = BUF_INIT;
     struct list_writer w = {&buf, true};
     buf_putc(&buf, '[');
     enum store_status st =
-        store_task_list_if_changed(store, known, &version, sent, arg, write_list_item, &w);
+        store_task_list_if_changed(store, known, nknown, &version, sent, arg, write_list_item, &w);
     buf_putc(&buf, ']');
     *out = NULL;
-    if (st == STORE_OK && old && version == known) { /* unchanged: nothing was visited */
-        *out = old;
+    if (st == STORE_OK && old && store_version_known(known, nknown, version)) {
+        *out = old; /* unchanged: nothing was visited */
         old = NULL;
     } else if (st == STORE_OK) {
-        *out = http_body_new(&buf);
-        if (version != 0)
-            keep(cache, version, *out);
+        *out = keep(cache, version, &buf);
     }
     http_body_unref(old);
     buf_release(&buf);
@@ -128,9 +162,7 @@ static enum store_status list_body(struct store *store, struct list_cache *cache
 static void serve_unbatched(struct http_request *req, struct list_cache *cache)
 {
     struct http_body *body;
-    pthread_mutex_lock(&cache->build);
     enum store_status st = list_body(req->app->store, cache, NULL, NULL, &body);
-    pthread_mutex_unlock(&cache->build);
     respond_store_body(req, st, body);
     http_body_unref(body);
 }

@@ -92,9 +92,9 @@ enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, 
     return record(store, STORE_OP_LIST, t, store->backend->task_list(store, sent, arg, visit, ctx));
 }
 
-enum store_status store_task_list_if_changed(struct store *store, uint64_t known, uint64_t *version,
-                                             store_sent_fn sent, void *arg, task_visit_fn visit,
-                                             void *ctx)
+enum store_status store_task_list_if_changed(struct store *store, const uint64_t *known,
+                                             size_t nknown, uint64_t *version, store_sent_fn sent,
+                                             void *arg, task_visit_fn visit, void *ctx)
 {
     uint64_t t = clock_now_ns();
     *version = 0;
@@ -103,7 +103,15 @@ enum store_status store_task_list_if_changed(struct store *store, uint64_t known
                       store->backend->task_list(store, sent, arg, visit, ctx));
     return record(
         store, STORE_OP_LIST, t,
-        store->backend->task_list_if_changed(store, known, version, sent, arg, visit, ctx));
+        store->backend->task_list_if_changed(store, known, nknown, version, sent, arg, visit, ctx));
+}
+
+bool store_version_known(const uint64_t *known, size_t n, uint64_t version)
+{
+    for (size_t i = 0; i < n; i++)
+        if (known[i] != 0 && known[i] == version)
+            return true;
+    return false;
 }
 
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx)

@@ -111,16 +111,23 @@ enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, 
  * it derived from the list (its JSON) and reuse it. A list version is a number other than 0; two
  * equal versions from one open store mean the tasks were the same at both reads, whoever wrote
  * in between (this process, another instance, another program on the same database). Versions
- * are not ordered: a different one says only "maybe changed".
+ * are not ordered: a different one says only "maybe changed". A backend may read lists on up to
+ * STORE_LIST_SEQUENCES connections at once, each numbering its reads apart (SQLite): the same
+ * tasks can then come with a different version from each, and a caller that finds them the
+ * same may remember both versions.
  *
  * Reads the tasks as store_task_list_sent does (sent as there; the read begins after it), and
- * its version. If that is known, visits nothing and sets *version to known; otherwise visits
- * every task of that same read and sets *version to its version, or to 0 if the backend cannot
- * tell (then keep nothing). known 0 always reads. Counts as a list in the store's metrics.
+ * its version. If that is one of known[0..nknown), visits nothing and sets *version to it;
+ * otherwise visits every task of that same read and sets *version to its version, or to 0 if
+ * the backend cannot tell (then keep nothing). nknown 0 always reads. Counts as a list in the
+ * store's metrics.
  */
-enum store_status store_task_list_if_changed(struct store *store, uint64_t known, uint64_t *version,
-                                             store_sent_fn sent, void *arg, task_visit_fn visit,
-                                             void *ctx);
+#define STORE_LIST_SEQUENCES 4
+enum store_status store_task_list_if_changed(struct store *store, const uint64_t *known,
+                                             size_t nknown, uint64_t *version, store_sent_fn sent,
+                                             void *arg, task_visit_fn visit, void *ctx);
+/* Whether version is one of known[0..n). */
+bool store_version_known(const uint64_t *known, size_t n, uint64_t version);
 /* One task, visited once; STORE_NOT_FOUND if there is none with that id. */
 enum store_status store_task_get(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
 /*

@@ -22,9 +22,9 @@ struct store_backend {
     enum store_status (*task_list)(struct store *store, store_sent_fn sent, void *arg,
                                    task_visit_fn visit, void *ctx);
     /* Optional: without it the store has no list versions (always 0, every call reads). */
-    enum store_status (*task_list_if_changed)(struct store *store, uint64_t known,
-                                              uint64_t *version, store_sent_fn sent, void *arg,
-                                              task_visit_fn visit, void *ctx);
+    enum store_status (*task_list_if_changed)(struct store *store, const uint64_t *known,
+                                              size_t nknown, uint64_t *version, store_sent_fn sent,
+                                              void *arg, task_visit_fn visit, void *ctx);
     enum store_status (*task_get)(struct store *store, int64_t id, task_visit_fn visit, void *ctx);
     /* Optional: without it, store_task_get_many gets one id at a time. */
     enum store_status (*task_get_many)(struct store *store, const int64_t *ids, size_t n,

@@ -956,21 +956,26 @@ static uint64_t snap_version(struct pg_store *s, const char *snap)
 }
 
 /*
- * One statement: its snapshot, and the tasks unless that snapshot is the one known was read at.
+ * One statement: its snapshot, and the tasks unless that snapshot is the last one read, and its
+ * version is known (the store remembers one snapshot: its reads are one sequence).
  * Two equal snapshots (xmin, xmax and the transactions in progress) see the same committed
  * transactions, so the same rows, in any table, whichever instance wrote them; a write that
  * was acknowledged committed before, so a snapshot taken after it differs from any taken before.
  */
-static enum store_status pg_task_list_if_changed(struct store *store, uint64_t known,
-                                                 uint64_t *version, store_sent_fn sent, void *arg,
-                                                 task_visit_fn visit, void *ctx)
+static enum store_status pg_task_list_if_changed(struct store *store, const uint64_t *known,
+                                                 size_t nknown, uint64_t *version,
+                                                 store_sent_fn sent, void *arg, task_visit_fn visit,
+                                                 void *ctx)
 {
     struct pg_store *s = (struct pg_store *)store;
     struct pg_args a = {.sent = sent, .sent_arg = arg};
     char *known_snap = NULL;
+    uint64_t known_version = 0;
     pthread_mutex_lock(&s->snap_lock);
-    if (known != 0 && known == s->snap_version && s->snap)
+    if (s->snap && store_version_known(known, nknown, s->snap_version)) {
         known_snap = xstrdup(s->snap);
+        known_version = s->snap_version;
+    }
     pthread_mutex_unlock(&s->snap_lock);
     if (known_snap)
         args_bytes(&a, 0, known_snap, strlen(known_snap));
@@ -985,7 +990,7 @@ static enum store_status pg_task_list_if_changed(struct store *store, uint64_t k
     if (st == STORE_OK) {
         const char *snap = PQgetvalue(res, 0, 0);
         if (known_snap && strcmp(snap, known_snap) == 0) {
-            *version = known; /* unchanged: the row of NULLs, nothing to visit */
+            *version = known_version; /* unchanged: the row of NULLs, nothing to visit */
         } else {
             *version = snap_version(s, snap);
             int n = PQntuples(res);

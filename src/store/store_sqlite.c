@@ -9,10 +9,11 @@
  * prepared statements, handed out by two small pools (mutex + condvar). Writes serialize on
  * our pool instead of in SQLite's busy handler, which sleeps; reads run concurrently with each
  * other and with the writer, as WAL allows. See docs/adr/0004-embedded-store-sqlite.md. The
- * writer and the first reader open with the store; the other readers, and the lister, when a
+ * writer and the first reader open with the store; the other readers, and the listers, when a
  * read needs them (ADR 0025: start-up does not pay for readers a quiet server never uses).
- * Lists go through one more reader, the lister, whose PRAGMA data_version is the list version
- * of store.h: it changes whenever anyone else committed (docs/adr/0026-shared-list-body.md).
+ * Lists go through readers of their own, the listers (up to STORE_LIST_SEQUENCES, opened as
+ * concurrent lists need them), whose PRAGMA data_version makes the list version of store.h: it
+ * changes whenever anyone else committed (ADRs 0026 and 0033).
  *
  * Rows are handed to the visitor only after the statement finished: for writes that means after
  * the commit, so a caller never reports a write that did not reach the disk.
@@ -79,7 +80,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
                     "WHERE id = ?4 RETURNING " TASK_COLUMNS,
     [STMT_DELETE] = "DELETE FROM tasks WHERE id = ?1",
     /* Changes whenever another connection (of this process or any other) committed since this
-     * connection last looked: the lister's list version (sqlite_task_list_if_changed). */
+     * connection last looked: a lister's list version (sqlite_task_list_if_changed). */
     [STMT_DATA_VERSION] = "PRAGMA data_version",
     [STMT_BEGIN] = "BEGIN",
     [STMT_COMMIT] = "COMMIT",
@@ -106,9 +107,10 @@ struct sqlite_store {
     int pool_timeout_ms;
     struct conn_pool writer;
     struct conn_pool readers;
-    /* One connection for lists, so that its data_version is one sequence: the list version
-     * (store.h) is that connection's data_version, read in the snapshot the tasks come from. */
-    struct conn_pool lister;
+    /* Connections for lists only, so that each one's data_version is a sequence of its own:
+     * the list version (store.h) is a lister's number and its data_version, read in the
+     * snapshot the tasks come from. */
+    struct conn_pool listers;
 };
 
 /* One row, copied out of a statement so the visitor can run after the statement finished. */
@@ -454,7 +456,7 @@ static void warn_if_moved(const struct config *cfg, const char *path)
 static void sqlite_free(struct store *store)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
-    pool_release(&s->lister);
+    pool_release(&s->listers);
     pool_release(&s->readers);
     pool_release(&s->writer);
     free(s->path);
@@ -529,7 +531,7 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
     s->pool_timeout_ms = cfg->db_pool_timeout > 0 ? cfg->db_pool_timeout : 2000;
     pool_init(&s->writer, 1);
     pool_init(&s->readers, readers);
-    pool_init(&s->lister, 1);
+    pool_init(&s->listers, STORE_LIST_SEQUENCES);
 
     /* The writer first, without statements: it creates the file and the schema the
      * statements need. */
@@ -553,8 +555,8 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
             goto fail;
         }
     }
-    /* One reader now, so that a file readers cannot open fails here; the others and the lister on
-     * first use. */
+    /* One reader now, so that a file readers cannot open fails here; the others and the listers
+     * on first use. */
     st = reader_open(s, &s->readers.conns[0], err, errlen);
     if (st != STORE_OK)
         goto fail;
@@ -635,17 +637,19 @@ static enum store_status run_plain(struct sqlite_store *s, struct sqlite_conn *c
     return status;
 }
 
-/* The lister's data_version as a list version: never 0 (store.h), and equal only for equal
- * data_versions. Outside a transaction the pragma reads in a read transaction of its own; inside
- * one, in that transaction's snapshot. */
+/* Lister c's data_version as a list version: the lister's number (from 1: never 0, store.h)
+ * above its data_version, so equal only for one lister's equal data_versions. Outside a
+ * transaction the pragma reads in a read transaction of its own; inside one, in that
+ * transaction's snapshot. */
 static enum store_status read_version(struct sqlite_store *s, struct sqlite_conn *c,
                                       uint64_t *version)
 {
     sqlite3_stmt *st = c->stmt[STMT_DATA_VERSION];
+    uint64_t lister = (uint64_t)(c - s->listers.conns) + 1;
     int rc = sqlite3_step(st);
     enum store_status status = STORE_OK;
     if (rc == SQLITE_ROW)
-        *version = (UINT64_C(1) << 32) | (uint32_t)sqlite3_column_int64(st, 0);
+        *version = (lister << 32) | (uint32_t)sqlite3_column_int64(st, 0);
     else
         status = stmt_failed(s, c->db, "read the data version");
     sqlite3_reset(st);
@@ -657,20 +661,21 @@ static enum store_status read_version(struct sqlite_store *s, struct sqlite_conn
  * If the version is not known, the version and the rows come from one explicit read transaction
  * (one snapshot), begun later still.
  */
-static enum store_status sqlite_task_list_if_changed(struct store *store, uint64_t known,
-                                                     uint64_t *version, store_sent_fn sent,
-                                                     void *arg, task_visit_fn visit, void *ctx)
+static enum store_status sqlite_task_list_if_changed(struct store *store, const uint64_t *known,
+                                                     size_t nknown, uint64_t *version,
+                                                     store_sent_fn sent, void *arg,
+                                                     task_visit_fn visit, void *ctx)
 {
     struct sqlite_store *s = (struct sqlite_store *)store;
     struct sqlite_conn *c;
-    enum store_status acquired = pool_acquire_reader(s, &s->lister, &c);
+    enum store_status acquired = pool_acquire_reader(s, &s->listers, &c);
     if (acquired != STORE_OK)
         return acquired;
     if (sent)
         sent(arg);
     bool found;
     enum store_status status = read_version(s, c, version);
-    if (status != STORE_OK || *version == known)
+    if (status != STORE_OK || store_version_known(known, nknown, *version))
         goto done;
     status = run_plain(s, c, STMT_BEGIN, "begin a read");
     if (status == STORE_OK)
@@ -682,7 +687,7 @@ static enum store_status sqlite_task_list_if_changed(struct store *store, uint64
     if (!sqlite3_get_autocommit(c->db))
         exec_sql(c->db, "ROLLBACK");
 done:
-    pool_put(&s->lister, c);
+    pool_put(&s->listers, c);
     return status;
 }
 

@@ -367,29 +367,29 @@ static void test_list_order(struct store *store)
 }
 
 /* store_task_list_if_changed: the same tasks, in the same order, as store_task_list; nothing
- * visited exactly when the version is the one known; a write always brings the tasks back. */
+ * visited exactly when the version is one of those known; a write always brings the tasks back. */
 static void test_list_if_changed(struct store *store)
 {
     struct rows all = {0}, r = {0};
     uint64_t v1, v2, v3;
     store_task_list(store, collect_visit, &all);
-    is_int(store_task_list_if_changed(store, 0, &v1, NULL, NULL, collect_visit, &r), STORE_OK,
+    is_int(store_task_list_if_changed(store, NULL, 0, &v1, NULL, NULL, collect_visit, &r), STORE_OK,
            "list if changed, nothing known");
     bool same = r.n == all.n && r.n > 0;
     for (size_t i = 0; same && i < r.n; i++)
         same = r.v[i].id == all.v[i].id && strcmp(r.v[i].title, all.v[i].title) == 0;
-    ok(same, "known 0: every task, in list order");
+    ok(same, "nothing known: every task, in list order");
     ok(v1 != 0, "a version");
 
     rows_reset(&r);
-    is_int(store_task_list_if_changed(store, v1, &v2, NULL, NULL, collect_visit, &r), STORE_OK,
+    is_int(store_task_list_if_changed(store, &v1, 1, &v2, NULL, NULL, collect_visit, &r), STORE_OK,
            "list if changed since that version");
     ok(v2 == v1 ? r.n == 0 : r.n == all.n, "nothing visited exactly when the version is known");
     ok(v2 == v1, "no write in between: unchanged");
 
     int64_t id = create(store, "after the version", 17, 0, false);
     rows_reset(&r);
-    store_task_list_if_changed(store, v2, &v3, NULL, NULL, collect_visit, &r);
+    store_task_list_if_changed(store, &v2, 1, &v3, NULL, NULL, collect_visit, &r);
     bool found = false;
     for (size_t i = 0; i < r.n; i++)
         found |= r.v[i].id == id;

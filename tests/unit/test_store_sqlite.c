@@ -335,12 +335,19 @@ static void test_write_batches_all_or_nothing(void)
 
 /* List versions (store.h): unchanged tasks keep their version and are not visited again; any
  * commit — through the store or by another connection — changes it, and the tasks come back. */
-static size_t list_since(struct store *store, uint64_t known, uint64_t *version, struct rows *r)
+static size_t list_since_any(struct store *store, const uint64_t *known, size_t n,
+                             uint64_t *version, struct rows *r)
 {
     rows_reset(r);
-    if (store_task_list_if_changed(store, known, version, NULL, NULL, collect_visit, r) != STORE_OK)
+    if (store_task_list_if_changed(store, known, n, version, NULL, NULL, collect_visit, r) !=
+        STORE_OK)
         return (size_t)-1;
     return r->n;
+}
+
+static size_t list_since(struct store *store, uint64_t known, uint64_t *version, struct rows *r)
+{
+    return list_since_any(store, &known, known != 0, version, r);
 }
 
 static void test_list_versions(void)
@@ -370,6 +377,63 @@ static void test_list_versions(void)
     ok(v4 != v3 && r.n == 2 && row_is(&r.v[0], "changed elsewhere", 17, 1, false),
        "with another version, and that commit in it");
     is_int(list_since(store, v4, &v1, &r), 0, "then unchanged again");
+    rows_release(&r);
+    store_free(store);
+}
+
+/* Lists side by side (ADR 0033): while one list holds a lister, the next runs on another, whose
+ * versions are its own; a version is known if it is any of those given. */
+struct nested_list {
+    struct store *store;
+    const uint64_t *outer; /* the outer read's version, set before its rows are visited */
+    uint64_t inner;
+    size_t inner_rows;
+    enum store_status st;
+    bool done;
+};
+
+static int list_inside(const struct task *t, void *ctx)
+{
+    (void)t;
+    struct nested_list *n = ctx;
+    if (!n->done) { /* the outer read holds its lister: this one runs on another */
+        struct rows r = {0};
+        n->done = true;
+        n->st = store_task_list_if_changed(n->store, n->outer, 1, &n->inner, NULL, NULL,
+                                           collect_visit, &r);
+        n->inner_rows = r.n;
+        rows_release(&r);
+    }
+    return 0;
+}
+
+static void test_list_versions_side_by_side(void)
+{
+    struct config cfg;
+    char path[4096], err[STORE_ERRMSG_MAX], dir[4096];
+    struct store *store = NULL;
+    struct rows r = {0};
+    snprintf(dir, sizeof(dir), "%s/side", tmpdir);
+    mkdir(dir, 0700);
+    test_sqlite_config(&cfg, dir, path);
+    is_int(try_open(&cfg, &store, err), STORE_OK, "open");
+    create(store, "one");
+    create(store, "two");
+    uint64_t outer = 0, v = 0;
+    struct nested_list n = {.store = store, .outer = &outer};
+    is_int(store_task_list_if_changed(store, NULL, 0, &outer, NULL, NULL, list_inside, &n),
+           STORE_OK, "a list");
+    is_int(n.st, STORE_OK, "and one inside it, while the first holds its connection");
+    ok(n.inner != 0 && n.inner != outer && n.inner_rows == 2,
+       "the inner one has a version of its own, so it read the same tasks again");
+    uint64_t both[2] = {n.inner, outer};
+    is_int(list_since_any(store, both, 2, &v, &r), 0, "known among several versions: not read");
+    ok(v == outer, "and the version is the one of them this read has");
+    is_int(list_since_any(store, &n.inner, 1, &v, &r), 2,
+           "only the other connection's version known: read again");
+    create(store, "three");
+    is_int(list_since_any(store, both, 2, &v, &r), 3, "after a create: read again");
+    ok(!store_version_known(both, 2, v), "with a version not among the old ones");
     rows_release(&r);
     store_free(store);
 }
@@ -465,6 +529,7 @@ int main(void)
     test_id_limit();
     test_write_batches_all_or_nothing();
     test_list_versions();
+    test_list_versions_side_by_side();
     test_readers_on_first_use();
 
     test_rmdir(tmpdir); /* the subdirectories first */
