@@ -122,6 +122,7 @@ enum store_status store_task_list_sent(struct store *store, store_sent_fn sent, 
  * the backend cannot tell (then keep nothing). nknown 0 always reads. Counts as a list in the
  * store's metrics.
  */
+/* The most connections a backend reads lists on at once, each with versions of its own. */
 #define STORE_LIST_SEQUENCES 4
 enum store_status store_task_list_if_changed(struct store *store, const uint64_t *known,
                                              size_t nknown, uint64_t *version, store_sent_fn sent,
