@@ -132,8 +132,8 @@ static struct http_body *keep(struct list_cache *cache, uint64_t version, struct
 
 /*
  * The list as a body (*out, one reference for the caller, on STORE_OK): the kept one if the
- * store says the tasks are unchanged since it was read, else a new one, which is then kept.
- * sent(arg) as for store_task_list_sent.
+ * store says the tasks are unchanged since a read it answers for, else the body of this read
+ * (keep). sent(arg) as for store_task_list_sent.
  */
 static enum store_status list_body(struct store *store, struct list_cache *cache,
                                    store_sent_fn sent, void *arg, struct http_body **out)
