@@ -29,7 +29,6 @@
 #define MAX_FILE_BYTES  (1024 * 1024)
 #define MASK            "********"
 #define NO_FIELD        ((size_t)-1)
-#define DEFAULT_DB_PATH "tasks.db"
 #define DB_NAME_SUFFIX  ".sqlite"
 
 enum key_kind {
@@ -459,7 +458,7 @@ static int resolve_db_path(struct config *cfg, const struct loader *ld, char *er
     free(cfg->db_path);
     cfg->db_path = NULL;
     if (strcmp(cfg->db_type_name, "boltdb") != 0) {
-        cfg->db_path = xstrdup(DEFAULT_DB_PATH);
+        cfg->db_path = xstrdup(CONFIG_DEFAULT_DB_PATH);
         return 0;
     }
     if (cfg->db_name[name_len - 1] == '/') {

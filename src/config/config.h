@@ -23,6 +23,9 @@ enum db_type {
     DB_SQLITE, /* DbType "sqlite", or "boltdb" (the Go original's embedded store) */
 };
 
+/* DbPath when neither DbPath nor DbType boltdb says otherwise (ADR 0014). */
+#define CONFIG_DEFAULT_DB_PATH "tasks.db"
+
 struct config {
     /* The Go original's keys. */
     char *db_user;        /* DbUser, default "postgres"; masked in config_each, as in /debug */
@@ -38,7 +41,7 @@ struct config {
     /* Ours. */
     char *db_path;             /* DbPath: the SQLite file. When not set: "<DbName>.sqlite" with
                                   DbType boltdb (next to the original's BoltDB file), otherwise
-                                  "tasks.db" in the working directory (ADR 0014) */
+                                  CONFIG_DEFAULT_DB_PATH in the working directory (ADR 0014) */
     bool db_path_from_db_name; /* db_path was derived from DbName (boltdb, DbPath not set) */
     char *db_sslmode;          /* DbSslMode: libpq sslmode (disable, allow, prefer, require,
                                 verify-ca, verify-full), default "prefer" */

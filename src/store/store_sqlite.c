@@ -446,11 +446,11 @@ static bool is_sqlite_file(const char *path)
  */
 static void warn_if_moved(const struct config *cfg, const char *path)
 {
-    if (!cfg->db_path_from_db_name || access(path, F_OK) == 0 || !is_sqlite_file("tasks.db"))
+    if (!cfg->db_path_from_db_name || access(path, F_OK) == 0 || !is_sqlite_file(CONFIG_DEFAULT_DB_PATH))
         return;
-    log_warn("sqlite: creating '%s' next to DbName (DbType boltdb); the SQLite file 'tasks.db' "
+    log_warn("sqlite: creating '%s' next to DbName (DbType boltdb); the SQLite file '%s' "
              "in the working directory is not used: set DbPath to its full path to keep using it",
-             path);
+             path, CONFIG_DEFAULT_DB_PATH);
 }
 
 static void sqlite_free(struct store *store)
@@ -525,7 +525,7 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
      * Arenas keep up to 1 MiB free at their top instead (ADR 0032). */
     mallopt(M_TRIM_THRESHOLD, SQLITE_ARENA_TRIM_THRESHOLD);
     s->base.backend = &store_sqlite_backend;
-    s->path = xstrdup(cfg->db_path); /* never empty: config.c defaults it to "tasks.db" */
+    s->path = xstrdup(cfg->db_path); /* never empty: config.c defaults it */
     /* DbPoolTimeout 0 ("do not wait") would fail every write that meets another at the one
      * writer connection: the embedded store waits the default instead (docs/config.md). */
     s->pool_timeout_ms = cfg->db_pool_timeout > 0 ? cfg->db_pool_timeout : 2000;
