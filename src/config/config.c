@@ -25,11 +25,11 @@
 #include "util/file.h"
 #include "util/xalloc.h"
 
-#define DEFAULT_PATH    "conf.toml"
-#define MAX_FILE_BYTES  (1024 * 1024)
-#define MASK            "********"
-#define NO_FIELD        ((size_t)-1)
-#define DB_NAME_SUFFIX  ".sqlite"
+#define DEFAULT_PATH   "conf.toml"
+#define MAX_FILE_BYTES (1024 * 1024)
+#define MASK           "********"
+#define NO_FIELD       ((size_t)-1)
+#define DB_NAME_SUFFIX ".sqlite"
 
 enum key_kind {
     KIND_STRING,

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/guard.h"
 #include "http/request.h"
 
 struct MHD_Connection;
@@ -56,7 +57,7 @@ struct http_exchange {
     size_t discarded;        /* body bytes past the limit, read and dropped */
     bool counted;            /* reported to metrics */
     bool suspended;          /* answered later by another thread (http_suspend) */
-    char request_id[65];
+    char request_id[GUARD_REQUEST_ID_MAX + 1];
     char amzn_trace_id[257]; /* X-Amzn-Trace-Id if valid (http/trace.h), else "" */
     char traceparent[56];    /* W3C traceparent if valid, else "" */
 

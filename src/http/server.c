@@ -19,15 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "http/exchange.h"
+#include "http/guard.h"
 #include "http/lingering.h"
 #include "http/mhd_errors.h"
 #include "http/router.h"
@@ -107,35 +106,6 @@ static const struct {
     {"Cross-Origin-Opener-Policy", "same-origin"},
     {"Cross-Origin-Resource-Policy", "same-origin"},
 };
-
-/* An incoming X-Request-Id is kept if it is 1..64 characters of [A-Za-z0-9._:-]. */
-static bool request_id_is_sane(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > 64)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == ':' || c == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-static void request_id_generate(char out[17])
-{
-    static _Thread_local uint64_t state;
-    if (state == 0 && getrandom(&state, sizeof state, 0) != sizeof state)
-        state = clock_now_ns() ^ (uint64_t)(uintptr_t)&state;
-    state |= 1;
-    /* xorshift64* */
-    state ^= state >> 12;
-    state ^= state << 25;
-    state ^= state >> 27;
-    snprintf(out, 17, "%016llx", (unsigned long long)(state * 2685821657736338717ULL));
-}
 
 static struct http_conn *conn_of(struct MHD_Connection *conn)
 {
@@ -467,90 +437,29 @@ static void dispatch(const struct route_table *table, struct http_exchange *x)
     buf_release(&allow);
 }
 
-/* What request_framing_error counts while it walks the headers. */
-struct framing {
-    int content_length, transfer_encoding, host, fields;
-    const char *error;
-};
-
-/* RFC 9110 tchar: the characters of a header name. */
-static bool is_tchar(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 static enum MHD_Result framing_visit(void *cls, enum MHD_ValueKind kind, const char *key,
                                      size_t key_size, const char *value, size_t value_size)
 {
-    struct framing *f = cls;
     (void)kind;
-    f->fields++;
-    if (key_size == 0)
-        f->error = "empty header name";
-    for (size_t i = 0; i < key_size && !f->error; i++)
-        if (!is_tchar((unsigned char)key[i]))
-            f->error = "invalid character in a header name";
-    for (size_t i = 0; i < value_size && value && !f->error; i++) {
-        unsigned char c = (unsigned char)value[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            f->error = "invalid character in a header value";
-    }
-    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-        f->content_length++;
-    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
-        f->transfer_encoding++;
-        if (!value || strcasecmp(value, "chunked") != 0)
-            f->error = "unsupported Transfer-Encoding";
-    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
-        f->host++;
-    return f->error ? MHD_NO : MHD_YES;
+    return guard_framing_field(cls, key, key_size, value, value_size) ? MHD_YES : MHD_NO;
 }
 
-/*
- * Refuses what a proxy in front of us could frame differently from us (request smuggling):
- * Content-Length together with Transfer-Encoding, either of them twice, a Transfer-Encoding
- * other than "chunked", more than one Host; and header names that are not tokens or values
- * with control characters (NUL, which would cut a value short, included). NULL if all is well.
- */
+/* Why the request's head is refused (http/guard.h), or NULL; *fields: how many it has. */
 static const char *request_framing_error(struct MHD_Connection *conn, int *fields)
 {
-    struct framing f = {0, 0, 0, 0, NULL};
+    struct guard_framing f = {0};
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_visit, &f);
     *fields = f.fields;
-    if (f.error)
-        return f.error;
-    if (f.content_length && f.transfer_encoding)
-        return "both Content-Length and Transfer-Encoding";
-    if (f.content_length > 1 || f.transfer_encoding > 1)
-        return "repeated Content-Length or Transfer-Encoding";
-    if (f.host > 1)
-        return "more than one Host header";
-    return NULL;
+    return guard_framing_verdict(&f);
 }
 
-/* A path with a control character (from %00..%1F or %7F, or sent raw) is refused. */
-static bool path_is_sane(const char *path)
-{
-    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-    return true;
-}
-
-/*
- * libmicrohttpd's own %-decoding, except that a decoded NUL becomes DEL (0x7f) instead of
- * silently ending the string ("/app.js%00.png" would otherwise arrive as "/app.js"), so that
- * path_is_sane sees and refuses it.
- */
+/* libmicrohttpd's own %-decoding, with a decoded NUL made visible (guard_mark_nul). */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
     (void)cls;
     (void)conn;
     size_t n = MHD_http_unescape(s);
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '\0')
-            s[i] = 0x7f;
+    guard_mark_nul(s, n);
     return n;
 }
 
@@ -617,7 +526,7 @@ static enum mhd_errors_answer answer_library_error(void *cls, struct MHD_Connect
     if (!x->conn) { /* its head was never handed to us: nothing of it is trusted */
         x->conn = conn;
         x->req.method = HTTP_OTHER;
-        request_id_generate(x->request_id);
+        guard_request_id_generate(x->request_id);
     }
     const char *msg = "bad request";
     for (size_t i = 0; i < ARRAY_SIZE(library_errors); i++)
@@ -642,16 +551,16 @@ static enum MHD_Result begin_request(struct http_server *server, struct http_exc
     req->path = url;
     req->method = http_method_parse(method);
     const char *id = http_request_header(req, "X-Request-Id");
-    if (id && request_id_is_sane(id))
+    if (id && guard_request_id_is_sane(id))
         snprintf(x->request_id, sizeof x->request_id, "%s", id);
     else
-        request_id_generate(x->request_id);
+        guard_request_id_generate(x->request_id);
     trace_amzn_parse(http_request_header(req, "X-Amzn-Trace-Id"), x->amzn_trace_id);
     trace_parent_parse(http_request_header(req, "traceparent"), x->traceparent);
 
     int fields = 0;
     const char *bad = request_framing_error(conn, &fields);
-    if (bad || !path_is_sane(url)) {
+    if (bad || !guard_path_is_sane(url)) {
         char msg[128];
         snprintf(msg, sizeof msg, "bad request: %s", bad ? bad : "control character in the path");
         return answer_early(server, x, HTTP_STATUS_BAD_REQUEST, msg);

@@ -446,7 +446,8 @@ static bool is_sqlite_file(const char *path)
  */
 static void warn_if_moved(const struct config *cfg, const char *path)
 {
-    if (!cfg->db_path_from_db_name || access(path, F_OK) == 0 || !is_sqlite_file(CONFIG_DEFAULT_DB_PATH))
+    if (!cfg->db_path_from_db_name || access(path, F_OK) == 0 ||
+        !is_sqlite_file(CONFIG_DEFAULT_DB_PATH))
         return;
     log_warn("sqlite: creating '%s' next to DbName (DbType boltdb); the SQLite file '%s' "
              "in the working directory is not used: set DbPath to its full path to keep using it",
