@@ -36,6 +36,7 @@
 #include "util/array.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/errbuf.h"
 #include "util/xalloc.h"
 
 #define SQLITE_BUSY_TIMEOUT_MS 5000
@@ -181,6 +182,15 @@ static enum store_status status_of(int rc)
     }
 }
 
+/* Explains why "<what> '<path>'" failed on db into err and maps the failure to a status. */
+static enum store_status db_failed(sqlite3 *db, const char *what, const char *path, char *err,
+                                   size_t errlen)
+{
+    char tmp[256];
+    errbuf_set(err, errlen, "cannot %s '%s': %s", what, path, db_cause(db, tmp, sizeof(tmp)));
+    return status_of(sqlite3_errcode(db));
+}
+
 /* Logs a failed statement once and maps it to a status. */
 static enum store_status stmt_failed(struct sqlite_store *s, sqlite3 *db, const char *what)
 {
@@ -242,14 +252,10 @@ fail:
  * file keeps whatever mode it has. */
 static enum store_status set_wal(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
-    char tmp[256];
     if (sqlite3_db_readonly(db, "main") == 1)
         return STORE_OK;
-    if (exec_sql(db, "PRAGMA journal_mode = WAL") != SQLITE_OK) {
-        snprintf(err, errlen, "cannot set WAL mode on '%s': %s", path,
-                 db_cause(db, tmp, sizeof(tmp)));
-        return status_of(sqlite3_errcode(db));
-    }
+    if (exec_sql(db, "PRAGMA journal_mode = WAL") != SQLITE_OK)
+        return db_failed(db, "set WAL mode on", path, err, errlen);
     return STORE_OK;
 }
 
@@ -274,7 +280,6 @@ static bool table_exists(sqlite3 *db, const char *type, const char *name)
 static enum store_status ensure_schema(sqlite3 *db, const char *path, FILE *out, char *err,
                                        size_t errlen)
 {
-    char tmp[256];
     bool has_table = table_exists(db, "table", "tasks");
     bool has_index = table_exists(db, "index", "tasks_priority_id");
     if (out)
@@ -288,9 +293,7 @@ static enum store_status ensure_schema(sqlite3 *db, const char *path, FILE *out,
     return STORE_OK;
 
 fail:
-    snprintf(err, errlen, "cannot create table tasks in '%s': %s", path,
-             db_cause(db, tmp, sizeof(tmp)));
-    return status_of(sqlite3_errcode(db));
+    return db_failed(db, "create table tasks in", path, err, errlen);
 }
 
 static void pool_init(struct conn_pool *p, int n)
@@ -919,7 +922,6 @@ static enum store_status remove_database(const char *path, char *err, size_t err
 
 static enum store_status seed(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
-    char tmp[256];
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "INSERT INTO tasks (completed, priority, title) VALUES (0, 0, ?1)",
                            -1, &st, NULL) != SQLITE_OK)
@@ -933,11 +935,10 @@ static enum store_status seed(sqlite3 *db, const char *path, char *err, size_t e
     sqlite3_finalize(st);
     return STORE_OK;
 
-fail:
-    snprintf(err, errlen, "cannot seed table tasks in '%s': %s", path,
-             db_cause(db, tmp, sizeof(tmp)));
+fail:;
+    enum store_status failed = db_failed(db, "seed table tasks in", path, err, errlen);
     sqlite3_finalize(st);
-    return status_of(sqlite3_errcode(db));
+    return failed;
 }
 
 static enum store_status sqlite_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
@@ -945,7 +946,6 @@ static enum store_status sqlite_updatedb(const struct config *cfg, bool skip_cre
 {
     const char *path = cfg->db_path;
     struct sqlite_conn c;
-    char tmp[256];
     enum store_status st;
 
     if (!skip_create_db) {
@@ -963,19 +963,15 @@ static enum store_status sqlite_updatedb(const struct config *cfg, bool skip_cre
     fprintf(out, "Dropping and recreating table: tasks\n");
     if (exec_sql(c.db, "BEGIN IMMEDIATE; DROP TABLE IF EXISTS tasks") != SQLITE_OK ||
         exec_sql(c.db, schema_table) != SQLITE_OK || exec_sql(c.db, schema_index) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot recreate table tasks in '%s': %s", path,
-                 db_cause(c.db, tmp, sizeof(tmp)));
-        st = status_of(sqlite3_errcode(c.db));
+        st = db_failed(c.db, "recreate table tasks in", path, err, errlen);
         goto out;
     }
     fprintf(out, "Seeding table with data\n");
     st = seed(c.db, path, err, errlen);
     if (st != STORE_OK)
         goto out;
-    if (exec_sql(c.db, "COMMIT") != SQLITE_OK) {
-        snprintf(err, errlen, "cannot commit to '%s': %s", path, db_cause(c.db, tmp, sizeof(tmp)));
-        st = status_of(sqlite3_errcode(c.db));
-    }
+    if (exec_sql(c.db, "COMMIT") != SQLITE_OK)
+        st = db_failed(c.db, "commit to", path, err, errlen);
 
 out:
     /* An open transaction is rolled back by close. */
