@@ -151,7 +151,27 @@ static int http_fuzz_connect(void)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_fuzz.port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0)
+    if (fd < 0)
+        http_fuzz_die("socket", strerror(errno));
+    int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+    if (rc != 0 && errno == EINTR) {
+        /* A signal (libFuzzer's timer) cut the wait short; the connection goes on being made:
+         * wait for it, as long as for an answer. */
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        int err = ETIMEDOUT;
+        socklen_t len = sizeof err;
+        for (int tries = 0; tries < 100; tries++) {
+            int ready = poll(&pfd, 1, HTTP_FUZZ_TIMEOUT_MS);
+            if (ready < 0 && errno == EINTR)
+                continue;
+            if (ready < 0 || (ready > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0))
+                err = errno;
+            break; /* ready == 0: err stays ETIMEDOUT */
+        }
+        rc = err == 0 ? 0 : -1;
+        errno = err;
+    }
+    if (rc != 0)
         http_fuzz_die("connect", strerror(errno));
     return fd;
 }
