@@ -58,8 +58,11 @@ with (PgCluster() if STORE == "pg" else contextlib.nullcontext()) as pg:
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         samples, start = [], time.monotonic()
         print("#  time_s   rss_kb  fds  threads  db_conns  tasks", flush=True)
-        while wrk.poll() is None and time.monotonic() - start < SECONDS + 60:
-            time.sleep(min(INTERVAL, max(1, SECONDS - (time.monotonic() - start))))
+        while wrk.poll() is None:
+            left = SECONDS - (time.monotonic() - start)
+            if left < INTERVAL / 2 + 1:
+                break  # no sample as the run ends: wrk is closing its connections then
+            time.sleep(min(INTERVAL, left - 1))
             if wrk.poll() is not None or app.proc.poll() is not None:
                 break
             rss, threads = proc_status(app.proc.pid)
