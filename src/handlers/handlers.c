@@ -11,8 +11,10 @@
  * on SQLite one transaction, one commit, ADR 0031). On PostgreSQL no store call runs on the
  * server's threads (ADR 0029): batches lead, and the readiness ping runs, on offload threads, one
  * per pooled connection, so that a round trip never holds up the other connections of a worker
- * thread and every pooled connection can have a statement in flight. SQLite's calls are local
- * work and stay where they are.
+ * thread and every pooled connection can have a statement in flight. SQLite's reads are local
+ * work and stay where they are; its write batches run on one writer thread of their own (SQLite
+ * has one writer), so that a commit never holds up a worker thread's other connections and the
+ * next batch fills meanwhile (ADR 0034).
  */
 #include "handlers/handlers.h"
 
@@ -61,9 +63,11 @@ void handlers_open(struct app *app)
     h->lists = pg ? batcher_new(1, OVERLAP_US, 0, park, resume, o) : NULL;
     h->gets = pg ? batcher_new(1, OVERLAP_US, GET_BATCH_MAX, park, resume, o) : NULL;
     int64_t write_wait_us = pg ? OVERLAP_US : wait_us;
-    h->updates = batcher_new(1, write_wait_us, WRITE_BATCH_MAX, park, resume, o);
-    h->deletes = batcher_new(1, write_wait_us, WRITE_BATCH_MAX, park, resume, o);
-    h->creates = batcher_new(CREATES_IN_FLIGHT, wait_us, CREATE_BATCH_MAX, park, resume, o);
+    h->sqlite_writer = pg ? NULL : offload_new(1);
+    struct offload *writes = pg ? o : h->sqlite_writer;
+    h->updates = batcher_new(1, write_wait_us, WRITE_BATCH_MAX, park, resume, writes);
+    h->deletes = batcher_new(1, write_wait_us, WRITE_BATCH_MAX, park, resume, writes);
+    h->creates = batcher_new(CREATES_IN_FLIGHT, wait_us, CREATE_BATCH_MAX, park, resume, writes);
     h->list_cache = list_cache_new(); /* GET lists share their last body (ADR 0026) */
     app->handlers = h;
 }
@@ -80,8 +84,10 @@ bool handlers_offload(struct http_request *req, struct offload_job *job)
 
 void handlers_finish(struct app *app)
 {
-    if (app->handlers)
+    if (app->handlers) {
         offload_finish(app->handlers->store_calls);
+        offload_finish(app->handlers->sqlite_writer);
+    }
 }
 
 void handlers_close(struct app *app)
@@ -89,7 +95,8 @@ void handlers_close(struct app *app)
     struct handlers *h = app->handlers;
     if (!h)
         return;
-    offload_free(h->store_calls); /* its jobs use the batchers */
+    offload_free(h->store_calls); /* their jobs use the batchers */
+    offload_free(h->sqlite_writer);
     batcher_free(h->deletes);
     batcher_free(h->updates);
     batcher_free(h->creates);

@@ -32,10 +32,11 @@ struct handlers {
     struct batcher *deletes;       /* batches of DELETE /api/task/{id}/ (task.c) */
     struct list_cache *list_cache; /* the last GET list body (task_list.c, ADR 0026) */
     struct offload *store_calls;   /* runs PostgreSQL calls off the server's threads, or NULL */
+    struct offload *sqlite_writer; /* runs SQLite's write batches, one at a time, or NULL */
 };
 
 /* Sets app->handlers from app->cfg: which routes batch, and how (ADRs 0007, 0010, 0012, 0030,
- * 0031), and whether store calls run off the server's threads (ADR 0029). */
+ * 0031), and which store calls run off the server's threads (ADRs 0029, 0034). */
 void handlers_open(struct app *app);
 /* Finishes every store call handed off the server's threads (each answers and resumes its
  * request; the store bounds how long each takes). Call before the server stops: it cannot stop

@@ -195,22 +195,27 @@ static struct task_write *write_of(const struct batch *batch, size_t k)
     return batch->members[k].item;
 }
 
-/* A write joins a batch only if no member writes its task yet: the tasks of a batch are distinct,
- * and a second write to one task goes in the next batch (ADR 0030). */
+/* On PostgreSQL a write joins a batch only if no member writes its task yet: the tasks of a batch
+ * are distinct, and a second write to one task goes in the next batch (ADR 0030). SQLite applies
+ * a batch's writes one after another (store_writes_in_order), so writes of one task share a
+ * batch too (ADR 0034). */
 static bool write_joins(const struct batch *batch, const void *item)
 {
     const struct task_write *w = item;
+    if (store_writes_in_order(((struct http_request *)batch->leader)->app->store))
+        return true;
     for (size_t k = 0; k < batch->n; k++)
         if (write_of(batch, k)->id == w->id)
             return false;
     return true;
 }
 
-/* The member writing task id. */
+/* The first member writing task id that has no row yet (the store visits the writes of one task
+ * in their order), else the last member. */
 static size_t member_of(const struct batch *batch, int64_t id)
 {
     size_t k = 0;
-    while (k + 1 < batch->n && write_of(batch, k)->id != id)
+    while (k + 1 < batch->n && (write_of(batch, k)->id != id || write_of(batch, k)->found))
         k++;
     return k;
 }
@@ -237,7 +242,7 @@ static void write_status(struct batch *batch, enum store_status st)
     }
 }
 
-/* The PUTs and PATCHes of a batch (distinct tasks) in one store call (PostgreSQL: one UPDATE;
+/* The PUTs and PATCHes of a batch (write_joins) in one store call (PostgreSQL: one UPDATE;
  * SQLite: one transaction); a lone one in the plain statement, which need not lock rows in order
  * first. If the database refused it (nothing changed), each alone, so that one bad write fails
  * only itself. Reads the members after closing the batch, as every step must (batch.h). */
@@ -294,7 +299,7 @@ static int mark_deleted(const struct task *task, void *ctx)
     return 0;
 }
 
-/* The DELETEs of a batch (distinct tasks) in one store call; if the database refused it, each
+/* The DELETEs of a batch (write_joins) in one store call; if the database refused it, each
  * alone. */
 static void delete_query(struct batch *batch, void *ctx)
 {

@@ -106,6 +106,11 @@ enum store_status store_task_list_if_changed(struct store *store, const uint64_t
         store->backend->task_list_if_changed(store, known, nknown, version, sent, arg, visit, ctx));
 }
 
+bool store_writes_in_order(const struct store *store)
+{
+    return store->backend->writes_in_order;
+}
+
 bool store_version_known(const uint64_t *known, size_t n, uint64_t version)
 {
     for (size_t i = 0; i < n; i++)

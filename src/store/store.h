@@ -158,19 +158,25 @@ enum store_status store_task_delete(struct store *store, int64_t id);
 /*
  * Applies patches[k] to task ids[k], for each of the n distinct ids, and visits each updated row
  * once, as it is afterwards, in no particular order; ids without a task are skipped (not an
- * error). One transaction (PostgreSQL: one statement; SQLite: one commit): STORE_ERROR means the
- * database refused it and nothing changed, so each task may be tried again alone;
- * STORE_UNAVAILABLE means the database is busy or gone and the outcome may be unknown. Counts as
- * one update in the store's metrics. Used to batch concurrent PUTs and PATCHes (handlers/task.c).
+ * error). With store_writes_in_order the ids need not be distinct: the writes apply in their
+ * order, and each is visited in that order, as it left its row. One transaction (PostgreSQL: one
+ * statement; SQLite: one commit): STORE_ERROR means the database refused it and nothing changed, so
+ * each task may be tried again alone; STORE_UNAVAILABLE means the database is busy or gone and the
+ * outcome may be unknown. Counts as one update in the store's metrics. Used to batch concurrent
+ * PUTs and PATCHes (handlers/task.c).
  */
 enum store_status store_task_update_many(struct store *store, const int64_t *ids,
                                          const struct task_patch *patches, size_t n,
                                          task_visit_fn visit, void *ctx);
 /* Deletes the tasks whose ids are among the n distinct ids and visits each deleted task once
- * (only its id is set), in no particular order; otherwise as store_task_update_many. Counts as
- * one delete. */
+ * (only its id is set), in no particular order; otherwise as store_task_update_many (a repeated
+ * id, with store_writes_in_order: the first delete of it finds the task). Counts as one delete. */
 enum store_status store_task_delete_many(struct store *store, const int64_t *ids, size_t n,
                                          task_visit_fn visit, void *ctx);
+/* True if store_task_update_many and store_task_delete_many take an id more than once, applying
+ * the writes one after another (SQLite, one transaction of single statements); false if the ids
+ * must be distinct (PostgreSQL: one statement for all of them). */
+bool store_writes_in_order(const struct store *store);
 
 /*
  * Schema commands for the CLI. Each prints one line per step to out (what it does, e.g.

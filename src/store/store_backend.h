@@ -42,6 +42,9 @@ struct store_backend {
                                           task_visit_fn visit, void *ctx);
     enum store_status (*task_delete_many)(struct store *store, const int64_t *ids, size_t n,
                                           task_visit_fn visit, void *ctx);
+    /* task_update_many and task_delete_many apply their writes one after another, in order, and
+     * visit in that order (store_writes_in_order). */
+    bool writes_in_order;
     enum store_status (*updatedb)(const struct config *cfg, bool skip_create_db, FILE *out,
                                   char *err, size_t errlen);
     enum store_status (*migrate)(const struct config *cfg, FILE *out, char *err, size_t errlen);

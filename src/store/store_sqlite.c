@@ -1217,6 +1217,7 @@ const struct store_backend store_sqlite_backend = {
     .task_update_many = sqlite_task_update_many,
     .task_delete = sqlite_task_delete,
     .task_delete_many = sqlite_task_delete_many,
+    .writes_in_order = true, /* write_many: one statement a write, in order */
     .updatedb = sqlite_updatedb,
     .migrate = sqlite_migrate,
     .backup = sqlite_backup,

@@ -4,7 +4,7 @@ SQLite (handlers/task.c, ADRs 0030, 0031), and every answer stays what the reque
 another would have given: many PATCHes of one task at once each get the task as their own write
 left it (their own title); PATCHes that set only some fields keep the others; a PUT of a missing
 task among others is 404; of several DELETEs of one task exactly one gets 204 and the others 404;
-batches really form (fewer store calls than requests). Bounded: fixed counts, every wait has a deadline."""
+batches really form (fewer store calls than requests), on SQLite also of writes to one task. Bounded: fixed counts, every wait has a deadline."""
 import http.client
 import json
 import os
@@ -59,6 +59,7 @@ def check_writes(app, store):
     tid = task["id"]
 
     own, rounds = 0, 5
+    before = app.metric("tca_store_operations_total", ['op="update"'])
     for rnd in range(rounds):
         reqs = [("PATCH", "/api/task/%d/" % tid, {"title": "r%d-c%d" % (rnd, i)})
                 for i in range(CLIENTS)]
@@ -67,6 +68,11 @@ def check_writes(app, store):
                 doc.get("title") == req[2]["title"] and doc.get("priority") == 7
     is_(own, rounds * CLIENTS, "every one of %d PATCHes of one task at once got 200 with its "
         "own title, the other fields kept" % (rounds * CLIENTS))
+    used = app.metric("tca_store_operations_total", ['op="update"']) - before
+    diag("%s: %d PATCHes of one task in %d update calls" % (store, rounds * CLIENTS, used))
+    if store == "SQLite":  # one transaction applies them in order (ADR 0034)
+        ok(used < rounds * CLIENTS, "SQLite: writes of one task shared transactions (%d calls "
+           "for %d PATCHes)" % (used, rounds * CLIENTS))
     status, _, doc = app.json("GET", "/api/task/%d/" % tid)
     ok(status == 200 and doc["title"].startswith("r%d-" % (rounds - 1)),
        "the task holds one of the last round's titles (%s)" % doc.get("title"))
