@@ -14,10 +14,10 @@
  * when it is a read: a write may have been applied before the line went dead, and running it
  * twice could duplicate a task.
  *
- * Connection settings go to libpq as keyword/value arrays (never a conninfo string built from
- * config values), and every message that leaves this file is one line with the password masked.
- * The password is the one setting that may change: when it comes from VTT_DBPASSWORD_FILE and
- * the server refuses it, the file is read again (conn_connect, ADR 0020).
+ * Connecting and wording PostgreSQL's messages (one line, password masked) are pg_connect.c's;
+ * the schema commands (`updatedb`, `migrate`) are pg_schema.c's. The password is the one
+ * setting that may change: when it comes from VTT_DBPASSWORD_FILE and the server refuses it, the
+ * file is read again (conn_connect, ADR 0020).
  *
  * The list version of store.h is the list statement's own snapshot (pg_current_snapshot()): the
  * statement returns the tasks only if it differs from the one the caller knows (ADR 0026).
@@ -33,8 +33,9 @@
 
 #include "config/config.h"
 #include "log.h"
+#include "store/pg_connect.h"
+#include "store/pg_schema.h"
 #include "store/store_backend.h"
-#include "util/array.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/errbuf.h"
@@ -58,13 +59,6 @@
 #define ANSWER_GRACE_MS 1000
 /* The health check's SELECT 1 gets at most this long, so a load balancer sees 503 in time. */
 #define PING_DEADLINE_MS 2000
-
-/* The Go original's table, column for column, so its databases keep working. */
-#define TASKS_COLUMNS                                                                              \
-    "(id SERIAL PRIMARY KEY, completed boolean NOT NULL, priority integer NOT NULL, "              \
-    "title text NOT NULL)"
-#define TASKS_INDEX     "tasks_priority_id_idx"
-#define TASKS_INDEX_SQL "CREATE INDEX IF NOT EXISTS " TASKS_INDEX " ON tasks (priority, id)"
 
 enum stmt {
     STMT_PING,
@@ -155,21 +149,6 @@ static const struct {
                           {OID_INT4_ARRAY}},
 };
 
-/* Where and as whom to connect: private copies of the config's strings. */
-struct pg_target {
-    char *host, *user, *password, *dbname, *sslmode, *sslrootcert;
-    int port, connect_timeout, statement_timeout;
-};
-
-/* The keyword/value arrays for PQconnectdbParams; values point into a pg_target. */
-#define PG_MAX_PARAMS 20
-struct pg_params {
-    const char *keys[PG_MAX_PARAMS + 1];
-    const char *values[PG_MAX_PARAMS + 1];
-    int n;
-    char port[12], connect_timeout[12], options[64];
-};
-
 struct pg_conn {
     PGconn *pg;        /* NULL while not connected */
     unsigned prepared; /* bit (1 << enum stmt) set once that statement is prepared */
@@ -207,189 +186,6 @@ struct pg_store {
     uint64_t versions; /* the last version handed out */
 };
 
-/* ---- messages ---- */
-
-/*
- * Copies a libpq message into dst as one line: white space runs (libpq's messages end in a
- * newline and indent their hints) become one space, and the password, should it ever appear,
- * becomes "********". Passwords shorter than 3 bytes are not masked: they would mask letters.
- */
-static void one_line(char *dst, size_t dstlen, const char *msg, const char *secret)
-{
-    struct buf b = BUF_INIT;
-    size_t slen = secret ? strlen(secret) : 0;
-    bool space = false;
-
-    for (const char *p = msg ? msg : ""; *p;) {
-        if (slen >= 3 && strncmp(p, secret, slen) == 0) {
-            if (space)
-                buf_putc(&b, ' ');
-            space = false;
-            buf_puts(&b, "********");
-            p += slen;
-        } else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-            space = b.len > 0;
-            p++;
-        } else {
-            if (space)
-                buf_putc(&b, ' ');
-            space = false;
-            buf_putc(&b, *p++);
-        }
-    }
-    errbuf_set(dst, dstlen, "%s", b.len ? b.data : "unknown error");
-    buf_release(&b);
-}
-
-/* One line for a failed statement: the server's primary message, or libpq's own message when
- * the failure happened on our side of the wire (there is no SQLSTATE then). */
-static void result_message(char *dst, size_t dstlen, PGconn *pg, const PGresult *res,
-                           const char *secret)
-{
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (!msg || !*msg)
-        msg = res ? PQresultErrorMessage(res) : NULL;
-    if (!msg || !*msg)
-        msg = PQerrorMessage(pg);
-    one_line(dst, dstlen, msg, secret);
-}
-
-static void connect_message(char *dst, size_t dstlen, const struct pg_target *t, PGconn *pg)
-{
-    char msg[STORE_ERRMSG_MAX];
-    one_line(msg, sizeof msg, PQerrorMessage(pg), t->password);
-    errbuf_set(dst, dstlen, "cannot connect to PostgreSQL at %s:%d: %s",
-               *t->host ? t->host : "local", t->port, msg);
-}
-
-/* Server notices (e.g. "relation already exists, skipping", or the FATAL an idle connection
- * receives when the server shuts down) go to the debug log, not to libpq's default stderr. */
-static void on_notice(void *arg, const char *message)
-{
-    char line[STORE_ERRMSG_MAX];
-    (void)arg;
-    if (!log_enabled(LOG_DEBUG))
-        return;
-    one_line(line, sizeof line, message, NULL);
-    log_debug("PostgreSQL notice: %s", line);
-}
-
-/* ---- connection settings ---- */
-
-static void target_init(struct pg_target *t, const struct config *cfg)
-{
-    t->host = xstrdup(cfg->db_host ? cfg->db_host : "");
-    t->user = xstrdup(cfg->db_user ? cfg->db_user : "");
-    t->password = xstrdup(cfg->db_password ? cfg->db_password : "");
-    t->dbname = xstrdup(cfg->db_name ? cfg->db_name : "");
-    t->sslmode = xstrdup(cfg->db_sslmode ? cfg->db_sslmode : "");
-    t->sslrootcert = xstrdup(cfg->db_sslrootcert ? cfg->db_sslrootcert : "");
-    t->port = cfg->db_port;
-    t->connect_timeout = cfg->db_connect_timeout;
-    t->statement_timeout = cfg->db_statement_timeout;
-}
-
-static void target_release(struct pg_target *t)
-{
-    explicit_bzero(t->password, strlen(t->password));
-    free(t->host);
-    free(t->user);
-    free(t->password);
-    free(t->dbname);
-    free(t->sslmode);
-    free(t->sslrootcert);
-}
-
-static void params_add(struct pg_params *p, const char *key, const char *value)
-{
-    if (!value || !*value)
-        return; /* libpq's default (or PG* environment variable) applies */
-    p->keys[p->n] = key;
-    p->values[p->n] = value;
-    p->n++;
-    p->keys[p->n] = NULL;
-    p->values[p->n] = NULL;
-}
-
-/*
- * Fills p for connecting to database dbname. options is the server-side session settings
- * ("-c statement_timeout=5000"). Keepalives and tcp_user_timeout make a silently dead network
- * (a failed-over RDS instance, a dropped route) an error within seconds instead of the kernel's
- * default two hours.
- */
-static void params_init(struct pg_params *p, const struct pg_target *t, const char *dbname,
-                        const char *options)
-{
-    p->n = 0;
-    p->keys[0] = NULL;
-    p->values[0] = NULL;
-    snprintf(p->port, sizeof p->port, "%d", t->port);
-    snprintf(p->connect_timeout, sizeof p->connect_timeout, "%d", t->connect_timeout);
-    snprintf(p->options, sizeof p->options, "%s", options);
-    params_add(p, "host", t->host);
-    params_add(p, "port", p->port);
-    params_add(p, "user", t->user);
-    params_add(p, "password", t->password);
-    params_add(p, "dbname", dbname);
-    params_add(p, "sslmode", t->sslmode);
-    params_add(p, "sslrootcert", t->sslrootcert);
-    params_add(p, "connect_timeout", p->connect_timeout);
-    params_add(p, "gssencmode", "disable");
-    params_add(p, "keepalives", "1");
-    params_add(p, "keepalives_idle", "10");
-    params_add(p, "keepalives_interval", "5");
-    params_add(p, "keepalives_count", "3");
-    params_add(p, "tcp_user_timeout", "10000");
-    params_add(p, "application_name", "TechChallengeApp");
-    params_add(p, "options", p->options);
-}
-
-/* Opens one connection; on failure returns NULL with the message in err and, if asked is not
- * NULL, whether the server had asked for the password (the failure came at or after
- * authentication, not from the network). */
-static PGconn *pg_connect(const struct pg_target *t, const struct pg_params *p, bool *asked,
-                          char *err, size_t errlen)
-{
-    /* expand_dbname = 0: a DbName is a name, never a connection string. */
-    PGconn *pg = PQconnectdbParams(p->keys, p->values, 0);
-    if (asked)
-        *asked = false;
-    if (PQstatus(pg) != CONNECTION_OK) {
-        connect_message(err, errlen, t, pg);
-        if (asked)
-            *asked = PQconnectionUsedPassword(pg) != 0;
-        PQfinish(pg);
-        return NULL;
-    }
-    PQsetNoticeProcessor(pg, on_notice, NULL);
-    return pg;
-}
-
-/* ---- failures ---- */
-
-/* Whether a failed statement means the connection is gone: libpq's own errors (no SQLSTATE),
- * class 08 (connection exception) and the server shutting the session down. */
-static bool failure_is_lost(PGconn *pg, const PGresult *res)
-{
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (PQstatus(pg) != CONNECTION_OK || !state)
-        return true;
-    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
-           strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
-}
-
-/* Failures worth a 503 (try again later) rather than a 500: the statement timeout (57014),
- * lock timeouts, lack of resources (class 53), serialization failures and deadlocks. */
-static bool failure_is_transient(const PGresult *res)
-{
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (!state)
-        return false;
-    return strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0 ||
-           strncmp(state, "53", 2) == 0 || strcmp(state, "40001") == 0 ||
-           strcmp(state, "40P01") == 0;
-}
-
 /* ---- the pool ---- */
 
 static void conn_drop(struct pg_conn *c)
@@ -405,7 +201,7 @@ static void conn_drop(struct pg_conn *c)
 static void masked_line(struct pg_store *s, char *dst, size_t dstlen, const char *msg)
 {
     pthread_mutex_lock(&s->secret_lock);
-    one_line(dst, dstlen, msg, s->target.password);
+    pg_one_line(dst, dstlen, msg, s->target.password);
     pthread_mutex_unlock(&s->secret_lock);
 }
 
@@ -421,7 +217,7 @@ static PGconn *connect_current(struct pg_store *s, unsigned *gen, bool *asked, c
     t.password = xstrdup(s->target.password);
     *gen = s->password_gen;
     pthread_mutex_unlock(&s->secret_lock);
-    params_init(&p, &t, t.dbname, s->options);
+    pg_params_init(&p, &t, t.dbname, s->options);
     PGconn *pg = pg_connect(&t, &p, asked, err, errlen);
     explicit_bzero(t.password, strlen(t.password));
     free(t.password);
@@ -831,9 +627,9 @@ static enum store_status run(struct pg_store *s, enum stmt i, const struct pg_ar
 
         char msg[STORE_ERRMSG_MAX];
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        bool lost = failure_is_lost(c->pg, res);
+        bool lost = pg_failure_is_lost(c->pg, res);
         pthread_mutex_lock(&s->secret_lock);
-        result_message(msg, sizeof msg, c->pg, res, s->target.password);
+        pg_result_message(msg, sizeof msg, c->pg, res, s->target.password);
         pthread_mutex_unlock(&s->secret_lock);
         if (lost && retry_read && attempt == 0) {
             log_warn("PostgreSQL connection lost during %s, retrying once: %s", stmts[i].name, msg);
@@ -845,7 +641,7 @@ static enum store_status run(struct pg_store *s, enum stmt i, const struct pg_ar
             log_error("PostgreSQL connection lost during %s: %s", stmts[i].name, msg);
             st = STORE_UNAVAILABLE;
             conn_drop(c);
-        } else if (failure_is_transient(res)) {
+        } else if (pg_failure_is_transient(res)) {
             log_warn("PostgreSQL %s failed (SQLSTATE %s): %s", stmts[i].name, state, msg);
             st = STORE_UNAVAILABLE;
         } else {
@@ -1251,7 +1047,7 @@ static void pg_free(struct store *store)
     free(s->idle);
     pthread_cond_destroy(&s->freed);
     pthread_mutex_destroy(&s->lock);
-    target_release(&s->target);
+    pg_target_release(&s->target);
     pthread_mutex_destroy(&s->secret_lock);
     pthread_mutex_destroy(&s->snap_lock);
     free(s->snap);
@@ -1270,7 +1066,7 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
 
     struct pg_store *s = xcalloc(1, sizeof *s);
     s->base.backend = &store_pg_backend;
-    target_init(&s->target, cfg);
+    pg_target_init(&s->target, cfg);
     snprintf(s->options, sizeof s->options, "-c statement_timeout=%d", cfg->db_statement_timeout);
     s->password_file = cfg->db_password_file ? xstrdup(cfg->db_password_file) : NULL;
     pthread_mutex_init(&s->secret_lock, NULL);
@@ -1291,216 +1087,6 @@ static enum store_status pg_open(const struct config *cfg, struct store **out, c
         fill_pool(s);
     *out = &s->base;
     return STORE_OK;
-}
-
-/* ---- schema commands ---- */
-
-/* A connection for a schema command: no statement timeout (an index build may be long), but
- * waiting for a lock is bounded by DbStatementTimeout. */
-static enum store_status schema_connect(const struct pg_target *t, const char *dbname, PGconn **out,
-                                        char *err, size_t errlen)
-{
-    struct pg_params p;
-    char options[64];
-    snprintf(options, sizeof options, "-c lock_timeout=%d", t->statement_timeout);
-    params_init(&p, t, dbname, options);
-    *out = pg_connect(t, &p, NULL, err, errlen);
-    return *out ? STORE_OK : STORE_UNAVAILABLE;
-}
-
-/* The status and message for a failed schema statement: "cannot <what>: <cause>". */
-static enum store_status schema_failed(PGconn *pg, PGresult *res, const struct pg_target *t,
-                                       const char *what, char *err, size_t errlen)
-{
-    char msg[STORE_ERRMSG_MAX];
-    bool lost = failure_is_lost(pg, res);
-    result_message(msg, sizeof msg, pg, res, t->password);
-    errbuf_set(err, errlen, "cannot %s: %s", what, msg);
-    PQclear(res);
-    return lost ? STORE_UNAVAILABLE : STORE_ERROR;
-}
-
-static enum store_status schema_exec(PGconn *pg, const struct pg_target *t, const char *sql,
-                                     const char *what, char *err, size_t errlen)
-{
-    PGresult *res = PQexec(pg, sql);
-    ExecStatusType rs = PQresultStatus(res);
-    if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK)
-        return schema_failed(pg, res, t, what, err, errlen);
-    PQclear(res);
-    return STORE_OK;
-}
-
-/* Whether a relation named name exists (on the search path); -1 with err set on failure. */
-static int schema_exists(PGconn *pg, const struct pg_target *t, const char *name, char *err,
-                         size_t errlen)
-{
-    const char *values[1] = {name};
-    PGresult *res =
-        PQexecParams(pg, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, values, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        schema_failed(pg, res, t, "look up the schema", err, errlen);
-        return -1;
-    }
-    int exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    return exists;
-}
-
-/*
- * Drops and recreates database t->dbname, connected to the maintenance database "postgres"
- * (or "template1" when the database to recreate is "postgres" itself). The name is quoted with
- * PQescapeIdentifier. The new database is UTF8 from template0 with the server's default locale,
- * so no particular locale (such as the original's en_US.utf8) has to be installed; if that
- * locale cannot hold UTF8, the C locale is used.
- */
-static enum store_status recreate_database(const struct pg_target *t, char *err, size_t errlen)
-{
-    const char *maintenance = strcmp(t->dbname, "postgres") == 0 ? "template1" : "postgres";
-    char what[STORE_ERRMSG_MAX];
-    PGconn *pg;
-    enum store_status st = schema_connect(t, maintenance, &pg, err, errlen);
-    if (st != STORE_OK)
-        return st;
-
-    struct buf sql = BUF_INIT;
-    char *ident = PQescapeIdentifier(pg, t->dbname, strlen(t->dbname));
-    if (!ident) {
-        char msg[STORE_ERRMSG_MAX];
-        one_line(msg, sizeof msg, PQerrorMessage(pg), t->password);
-        errbuf_set(err, errlen, "cannot quote database name '%s': %s", t->dbname, msg);
-        st = STORE_ERROR;
-        goto out;
-    }
-    buf_printf(&sql, "DROP DATABASE IF EXISTS %s", ident);
-    errbuf_set(what, sizeof what, "drop database '%s'", t->dbname);
-    st = schema_exec(pg, t, sql.data, what, err, errlen);
-    if (st != STORE_OK)
-        goto out;
-
-    buf_reset(&sql);
-    buf_printf(&sql, "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8'", ident);
-    errbuf_set(what, sizeof what, "create database '%s'", t->dbname);
-    PGresult *res = PQexec(pg, sql.data);
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK && state && strcmp(state, "22023") == 0) {
-        /* "encoding UTF8 does not match locale": the server's locale is not a UTF-8 one. */
-        PQclear(res);
-        buf_puts(&sql, " LC_COLLATE 'C' LC_CTYPE 'C'");
-        res = PQexec(pg, sql.data);
-    }
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        st = schema_failed(pg, res, t, what, err, errlen);
-        goto out;
-    }
-    PQclear(res);
-out:
-    PQfreemem(ident);
-    buf_release(&sql);
-    PQfinish(pg);
-    return st;
-}
-
-static enum store_status pg_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
-                                     char *err, size_t errlen)
-{
-    struct pg_target t;
-    PGconn *pg = NULL;
-    enum store_status st;
-
-    target_init(&t, cfg);
-    if (!skip_create_db) {
-        fprintf(out, "Dropping and recreating database: %s\n", t.dbname);
-        fflush(out);
-        st = recreate_database(&t, err, errlen);
-        if (st != STORE_OK)
-            goto out;
-    }
-
-    st = schema_connect(&t, t.dbname, &pg, err, errlen);
-    if (st != STORE_OK)
-        goto out;
-    fprintf(out, "Dropping and recreating table: tasks\n");
-    fflush(out);
-    /* One transaction: a failed `updatedb -s` leaves the old table as it was. */
-    st = schema_exec(pg, &t,
-                     "BEGIN; DROP TABLE IF EXISTS tasks; CREATE TABLE tasks " TASKS_COLUMNS
-                     "; " TASKS_INDEX_SQL,
-                     "recreate table 'tasks'", err, errlen);
-    if (st != STORE_OK)
-        goto out;
-
-    fprintf(out, "Seeding table with data\n");
-    fflush(out);
-    for (size_t i = 0; i < ARRAY_SIZE(store_seed_titles); i++) {
-        const char *values[1] = {store_seed_titles[i]};
-        PGresult *res =
-            PQexecParams(pg, "INSERT INTO tasks (completed, priority, title) VALUES (false, 0, $1)",
-                         1, NULL, values, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            st = schema_failed(pg, res, &t, "seed table 'tasks'", err, errlen);
-            goto out;
-        }
-        PQclear(res);
-    }
-    st = schema_exec(pg, &t, "COMMIT", "commit table 'tasks'", err, errlen);
-out:
-    PQfinish(pg);
-    target_release(&t);
-    return st;
-}
-
-/* Any number of instances may run `migrate` at once (one-off tasks at deploy time): a
- * transaction-level advisory lock makes them take turns. The key spells "TCAm". */
-#define MIGRATE_LOCK_SQL "SELECT pg_advisory_xact_lock(1413693805)"
-
-static enum store_status pg_migrate(const struct config *cfg, FILE *out, char *err, size_t errlen)
-{
-    struct pg_target t;
-    PGconn *pg = NULL;
-    enum store_status st;
-    int exists;
-
-    target_init(&t, cfg);
-    st = schema_connect(&t, t.dbname, &pg, err, errlen);
-    if (st != STORE_OK)
-        goto out;
-    st = schema_exec(pg, &t, "BEGIN; " MIGRATE_LOCK_SQL, "lock the schema for migration", err,
-                     errlen);
-    if (st != STORE_OK)
-        goto out;
-
-    st = STORE_ERROR;
-    if ((exists = schema_exists(pg, &t, "tasks", err, errlen)) < 0)
-        goto out;
-    if (exists) {
-        fprintf(out, "Table tasks exists: checking its columns\n");
-        if ((st = schema_exec(pg, &t, "SELECT id, completed, priority, title FROM tasks LIMIT 0",
-                              "use existing table 'tasks'", err, errlen)) != STORE_OK)
-            goto out;
-    } else {
-        fprintf(out, "Creating table: tasks\n");
-        if ((st = schema_exec(pg, &t, "CREATE TABLE IF NOT EXISTS tasks " TASKS_COLUMNS,
-                              "create table 'tasks'", err, errlen)) != STORE_OK)
-            goto out;
-    }
-
-    st = STORE_ERROR;
-    if ((exists = schema_exists(pg, &t, TASKS_INDEX, err, errlen)) < 0)
-        goto out;
-    fprintf(out, exists ? "Index %s exists\n" : "Creating index: %s on tasks (priority, id)\n",
-            TASKS_INDEX);
-    if ((st = schema_exec(pg, &t, TASKS_INDEX_SQL, "create index '" TASKS_INDEX "'", err,
-                          errlen)) != STORE_OK)
-        goto out;
-    st = schema_exec(pg, &t, "COMMIT", "commit the migration", err, errlen);
-    if (st == STORE_OK)
-        fprintf(out, "Migration complete\n");
-out:
-    fflush(out);
-    PQfinish(pg);
-    target_release(&t);
-    return st;
 }
 
 const struct store_backend store_pg_backend = {

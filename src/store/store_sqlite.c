@@ -17,80 +17,34 @@
  *
  * Rows are handed to the visitor only after the statement finished: for writes that means after
  * the commit, so a caller never reports a write that did not reach the disk.
+ *
+ * One connection (opening, statements, messages) is sqlite_conn.c's; the schema and `updatedb`
+ * / `migrate` are sqlite_schema.c's; `backup` is sqlite_backup.c's.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
 #include "log.h"
+#include "store/sqlite_backup.h"
+#include "store/sqlite_conn.h"
+#include "store/sqlite_schema.h"
 #include "store/store_backend.h"
 #include "util/array.h"
 #include "util/buf.h"
 #include "util/clock.h"
-#include "util/errbuf.h"
 #include "util/xalloc.h"
 
-#define SQLITE_BUSY_TIMEOUT_MS 5000
-#define SQLITE_MAX_READERS     64
+#define SQLITE_MAX_READERS 64
 /* Free memory a malloc arena keeps at its top before giving it back (sqlite_open). */
 #define SQLITE_ARENA_TRIM_THRESHOLD (1024 * 1024)
-
-static const char schema_table[] =
-    "CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-    "completed boolean NOT NULL, priority integer NOT NULL, title text NOT NULL)";
-static const char schema_index[] =
-    "CREATE INDEX IF NOT EXISTS tasks_priority_id ON tasks (priority, id)";
-
-enum stmt_id {
-    STMT_PING,
-    STMT_LIST,
-    STMT_GET,
-    STMT_CREATE,
-    STMT_UPDATE,
-    STMT_DELETE,
-    STMT_DATA_VERSION,
-    STMT_BEGIN,
-    STMT_COMMIT,
-    STMT_COUNT,
-};
-
-#define TASK_COLUMNS "id, completed, priority, title"
-
-static const char *const stmt_sql[STMT_COUNT] = {
-    [STMT_PING] = "SELECT 1",
-    [STMT_LIST] = "SELECT " TASK_COLUMNS " FROM tasks ORDER BY priority, id",
-    [STMT_GET] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?1",
-    /* Ids stay within 1..INT32_MAX (the original's SERIAL): once the next id would pass it,
-     * the insert inserts nothing. AUTOINCREMENT takes max(seq, max(id)) + 1. */
-    [STMT_CREATE] = "INSERT INTO tasks (completed, priority, title) SELECT ?1, ?2, ?3 "
-                    "WHERE coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0) "
-                    "< 2147483647 AND coalesce((SELECT max(id) FROM tasks), 0) < 2147483647 "
-                    "RETURNING " TASK_COLUMNS,
-    /* A NULL parameter keeps the column (no column is ever NULL). */
-    [STMT_UPDATE] = "UPDATE tasks SET completed = coalesce(?1, completed), "
-                    "priority = coalesce(?2, priority), title = coalesce(?3, title) "
-                    "WHERE id = ?4 RETURNING " TASK_COLUMNS,
-    [STMT_DELETE] = "DELETE FROM tasks WHERE id = ?1",
-    /* Changes whenever another connection (of this process or any other) committed since this
-     * connection last looked: a lister's list version (sqlite_task_list_if_changed). */
-    [STMT_DATA_VERSION] = "PRAGMA data_version",
-    [STMT_BEGIN] = "BEGIN",
-    [STMT_COMMIT] = "COMMIT",
-};
-
-struct sqlite_conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[STMT_COUNT];
-};
 
 /* A fixed set of connections; acquire waits up to timeout_ms for a free one. A slot whose db is
  * NULL was never opened (readers open on first use). */
@@ -122,179 +76,16 @@ struct task_copy {
 
 /* ---- messages ---- */
 
-/* The cause of a failed call on db, as one line: SQLite's message and the system error. */
-static const char *db_cause(sqlite3 *db, char *tmp, size_t len)
-{
-    int sys = sqlite3_system_errno(db);
-    if (sys && (sqlite3_errcode(db) & 0xff) == SQLITE_CANTOPEN) {
-        snprintf(tmp, len, "%s", strerror(sys));
-        return tmp;
-    }
-    if (sys && sqlite3_errcode(db) != SQLITE_NOTADB)
-        snprintf(tmp, len, "%s (%s)", sqlite3_errmsg(db), strerror(sys));
-    else
-        snprintf(tmp, len, "%s", sqlite3_errmsg(db));
-    return tmp;
-}
-
-/* Why a file that SQLite cannot open cannot be created: its directory is missing or not
- * writable. NULL if the directory looks fine. */
-static const char *create_cause(const char *path)
-{
-    char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    const char *cause = NULL;
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    if (access(path, F_OK) != 0 && access(slash ? dir : ".", W_OK | X_OK) != 0)
-        cause = strerror(errno);
-    free(dir);
-    return cause;
-}
-
-static void set_open_error(char *err, size_t errlen, const char *path, sqlite3 *db)
-{
-    char tmp[256];
-    const char *cause;
-    if (db && (sqlite3_errcode(db) & 0xff) == SQLITE_CANTOPEN && (cause = create_cause(path)))
-        snprintf(err, errlen, "cannot create '%s': %s", path, cause);
-    else if (db && sqlite3_errcode(db) == SQLITE_NOTADB)
-        snprintf(err, errlen,
-                 "'%s' is not a SQLite database (a BoltDB file from the Go original? move it "
-                 "away)",
-                 path);
-    else if (db)
-        snprintf(err, errlen, "cannot open '%s': %s", path, db_cause(db, tmp, sizeof(tmp)));
-    else
-        snprintf(err, errlen, "cannot open '%s': out of memory", path);
-}
-
-static enum store_status status_of(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return STORE_UNAVAILABLE;
-    default:
-        return STORE_ERROR;
-    }
-}
-
-/* Explains why "<what> '<path>'" failed on db into err and maps the failure to a status. */
-static enum store_status db_failed(sqlite3 *db, const char *what, const char *path, char *err,
-                                   size_t errlen)
-{
-    char tmp[256];
-    errbuf_set(err, errlen, "cannot %s '%s': %s", what, path, db_cause(db, tmp, sizeof(tmp)));
-    return status_of(sqlite3_errcode(db));
-}
-
 /* Logs a failed statement once and maps it to a status. */
 static enum store_status stmt_failed(struct sqlite_store *s, sqlite3 *db, const char *what)
 {
     char tmp[256];
     int rc = sqlite3_extended_errcode(db);
-    log_error("sqlite: cannot %s in '%s': %s", what, s->path, db_cause(db, tmp, sizeof(tmp)));
-    return status_of(rc);
+    log_error("sqlite: cannot %s in '%s': %s", what, s->path, sqlite_cause(db, tmp, sizeof(tmp)));
+    return sqlite_status_of(rc);
 }
 
-/* ---- connections ---- */
-
-static int exec_sql(sqlite3 *db, const char *sql)
-{
-    return sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
-static void conn_close(struct sqlite_conn *c)
-{
-    for (int i = 0; i < STMT_COUNT; i++)
-        sqlite3_finalize(c->stmt[i]);
-    sqlite3_close(c->db);
-    memset(c, 0, sizeof(*c));
-}
-
-/*
- * Opens path read-write (creating it if create), sets the pragmas every connection needs and,
- * if prepare, prepares the statements. On failure writes the message into err.
- */
-static enum store_status conn_open(struct sqlite_conn *c, const char *path, bool create,
-                                   bool prepare, char *err, size_t errlen)
-{
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    memset(c, 0, sizeof(*c));
-    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK)
-        goto fail;
-    sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_busy_timeout(c->db, SQLITE_BUSY_TIMEOUT_MS);
-    /* The first statement reads the header: this is where a file that is not a database
-     * (a BoltDB file) fails, with SQLITE_NOTADB. */
-    if (exec_sql(c->db, "PRAGMA synchronous = FULL; SELECT count(*) FROM sqlite_master") !=
-        SQLITE_OK)
-        goto fail;
-    if (prepare) {
-        for (int i = 0; i < STMT_COUNT; i++)
-            if (sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i],
-                                   NULL) != SQLITE_OK)
-                goto fail;
-    }
-    return STORE_OK;
-
-fail:
-    set_open_error(err, errlen, path, c->db);
-    enum store_status st = c->db ? status_of(sqlite3_errcode(c->db)) : STORE_ERROR;
-    conn_close(c);
-    return st;
-}
-
-/* WAL mode is stored in the file, so this needs to succeed once per database; a read-only
- * file keeps whatever mode it has. */
-static enum store_status set_wal(sqlite3 *db, const char *path, char *err, size_t errlen)
-{
-    if (sqlite3_db_readonly(db, "main") == 1)
-        return STORE_OK;
-    if (exec_sql(db, "PRAGMA journal_mode = WAL") != SQLITE_OK)
-        return db_failed(db, "set WAL mode on", path, err, errlen);
-    return STORE_OK;
-}
-
-static bool table_exists(sqlite3 *db, const char *type, const char *name)
-{
-    sqlite3_stmt *st;
-    bool found = false;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = ?1 AND name = ?2", -1, &st,
-                           NULL) != SQLITE_OK)
-        return false;
-    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
-}
-
-/*
- * Creates table and index if missing, printing a line per step to out (if not NULL). On a
- * read-only file with the schema in place there is nothing to write, so it succeeds.
- */
-static enum store_status ensure_schema(sqlite3 *db, const char *path, FILE *out, char *err,
-                                       size_t errlen)
-{
-    bool has_table = table_exists(db, "table", "tasks");
-    bool has_index = table_exists(db, "index", "tasks_priority_id");
-    if (out)
-        fprintf(out, "%s table: tasks\n", has_table ? "Keeping existing" : "Creating");
-    if (!has_table && exec_sql(db, schema_table) != SQLITE_OK)
-        goto fail;
-    if (out)
-        fprintf(out, "%s index: tasks_priority_id\n", has_index ? "Keeping existing" : "Creating");
-    if (!has_index && exec_sql(db, schema_index) != SQLITE_OK)
-        goto fail;
-    return STORE_OK;
-
-fail:
-    return db_failed(db, "create table tasks in", path, err, errlen);
-}
+/* ---- the pools ---- */
 
 static void pool_init(struct conn_pool *p, int n)
 {
@@ -310,7 +101,7 @@ static void pool_release(struct conn_pool *p)
     if (!p->conns)
         return;
     for (int i = 0; i < p->n; i++)
-        conn_close(&p->conns[i]);
+        sqlite_conn_close(&p->conns[i]);
     free(p->conns);
     free(p->busy);
     pthread_cond_destroy(&p->freed);
@@ -470,9 +261,9 @@ static void sqlite_free(struct store *store)
 static enum store_status reader_open(struct sqlite_store *s, struct sqlite_conn *c, char *err,
                                      size_t errlen)
 {
-    enum store_status st = conn_open(c, s->path, false, true, err, errlen);
+    enum store_status st = sqlite_conn_open(c, s->path, false, true, err, errlen);
     if (st == STORE_OK) /* readers never write, whatever a bug would ask them */
-        exec_sql(c->db, "PRAGMA query_only = 1");
+        sqlite_exec(c->db, "PRAGMA query_only = 1");
     return st;
 }
 
@@ -541,24 +332,19 @@ static enum store_status sqlite_open(const struct config *cfg, struct store **ou
      * statements need. */
     struct sqlite_conn *w = &s->writer.conns[0];
     warn_if_moved(cfg, s->path);
-    st = conn_open(w, s->path, true, false, err, errlen);
+    st = sqlite_conn_open(w, s->path, true, false, err, errlen);
     if (st != STORE_OK)
         goto fail;
-    st = set_wal(w->db, s->path, err, errlen);
+    st = sqlite_set_wal(w->db, s->path, err, errlen);
     if (st != STORE_OK)
         goto fail;
-    st = ensure_schema(w->db, s->path, NULL, err, errlen);
+    st = sqlite_ensure_schema(w->db, s->path, NULL, err, errlen);
     if (st != STORE_OK)
         goto fail;
     warn_if_read_only(w->db, s->path);
-    for (int i = 0; i < STMT_COUNT; i++) {
-        if (sqlite3_prepare_v3(w->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->stmt[i],
-                               NULL) != SQLITE_OK) {
-            set_open_error(err, errlen, s->path, w->db);
-            st = STORE_ERROR;
-            goto fail;
-        }
-    }
+    st = sqlite_conn_prepare(w, s->path, err, errlen);
+    if (st != STORE_OK)
+        goto fail;
     /* One reader now, so that a file readers cannot open fails here; the others and the listers
      * on first use. */
     st = reader_open(s, &s->readers.conns[0], err, errlen);
@@ -616,7 +402,7 @@ static enum store_status visit_rows(struct sqlite_store *s, struct sqlite_conn *
     return status;
 }
 
-static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int64_t task_id,
+static enum store_status read_rows(struct sqlite_store *s, enum sqlite_stmt id, int64_t task_id,
                                    store_sent_fn sent, void *arg, task_visit_fn visit, void *ctx,
                                    bool *found)
 {
@@ -632,8 +418,8 @@ static enum store_status read_rows(struct sqlite_store *s, enum stmt_id id, int6
 }
 
 /* Runs a statement of c that returns no rows (BEGIN, COMMIT). */
-static enum store_status run_plain(struct sqlite_store *s, struct sqlite_conn *c, enum stmt_id id,
-                                   const char *what)
+static enum store_status run_plain(struct sqlite_store *s, struct sqlite_conn *c,
+                                   enum sqlite_stmt id, const char *what)
 {
     int rc = sqlite3_step(c->stmt[id]);
     enum store_status status = rc == SQLITE_DONE ? STORE_OK : stmt_failed(s, c->db, what);
@@ -689,7 +475,7 @@ static enum store_status sqlite_task_list_if_changed(struct store *store, const 
     if (status == STORE_OK)
         status = run_plain(s, c, STMT_COMMIT, "end a read");
     if (!sqlite3_get_autocommit(c->db))
-        exec_sql(c->db, "ROLLBACK");
+        sqlite_exec(c->db, "ROLLBACK");
 done:
     pool_put(&s->listers, c);
     return status;
@@ -712,7 +498,7 @@ static enum store_status sqlite_task_get(struct store *store, int64_t id, task_v
 }
 
 /* Runs write statement id, bound by bind, and visits the row it returned after the commit. */
-static enum store_status write_returning(struct sqlite_store *s, enum stmt_id id,
+static enum store_status write_returning(struct sqlite_store *s, enum sqlite_stmt id,
                                          void (*bind)(sqlite3_stmt *st, const void *arg),
                                          const void *arg, const char *what, task_visit_fn visit,
                                          void *ctx, bool *found)
@@ -770,14 +556,14 @@ static enum store_status write_many(struct sqlite_store *s, write_step_fn step, 
     struct task_copy *rows = xcalloc(n, sizeof *rows); /* zeroed: empty title buffers */
     bool *found = xcalloc(n, sizeof *found);
     enum store_status status = STORE_OK;
-    if (exec_sql(c->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+    if (sqlite_exec(c->db, "BEGIN IMMEDIATE") != SQLITE_OK)
         status = stmt_failed(s, c->db, "begin a transaction");
     for (size_t k = 0; k < n && status == STORE_OK; k++)
         status = step(s, c, args, k, &rows[k], &found[k]);
-    if (status == STORE_OK && exec_sql(c->db, "COMMIT") != SQLITE_OK)
+    if (status == STORE_OK && sqlite_exec(c->db, "COMMIT") != SQLITE_OK)
         status = stmt_failed(s, c->db, what);
     if (status != STORE_OK && !sqlite3_get_autocommit(c->db))
-        exec_sql(c->db, "ROLLBACK");
+        sqlite_exec(c->db, "ROLLBACK");
     pool_put(&s->writer, c);
     for (size_t k = 0; k < n; k++) {
         if (status == STORE_OK && found[k] && visit)
@@ -898,309 +684,6 @@ static enum store_status sqlite_task_delete_many(struct store *store, const int6
 {
     return write_many((struct sqlite_store *)store, delete_step, ids, n, "commit deletes", visit,
                       ctx);
-}
-
-/* ---- schema commands ---- */
-
-/* Removes path and its -wal and -shm files; a missing file is fine. */
-static enum store_status remove_database(const char *path, char *err, size_t errlen)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    struct buf name = BUF_INIT;
-    enum store_status st = STORE_OK;
-    for (size_t i = 0; i < ARRAY_SIZE(suffixes) && st == STORE_OK; i++) {
-        buf_reset(&name);
-        buf_printf(&name, "%s%s", path, suffixes[i]);
-        if (unlink(name.data) != 0 && errno != ENOENT) {
-            snprintf(err, errlen, "cannot remove '%s': %s", name.data, strerror(errno));
-            st = STORE_ERROR;
-        }
-    }
-    buf_release(&name);
-    return st;
-}
-
-static enum store_status seed(sqlite3 *db, const char *path, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT INTO tasks (completed, priority, title) VALUES (0, 0, ?1)",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    for (size_t i = 0; i < ARRAY_SIZE(store_seed_titles); i++) {
-        sqlite3_bind_text(st, 1, store_seed_titles[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail;
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    return STORE_OK;
-
-fail:;
-    enum store_status failed = db_failed(db, "seed table tasks in", path, err, errlen);
-    sqlite3_finalize(st);
-    return failed;
-}
-
-static enum store_status sqlite_updatedb(const struct config *cfg, bool skip_create_db, FILE *out,
-                                         char *err, size_t errlen)
-{
-    const char *path = cfg->db_path;
-    struct sqlite_conn c;
-    enum store_status st;
-
-    if (!skip_create_db) {
-        fprintf(out, "Dropping and recreating database: %s\n", path);
-        st = remove_database(path, err, errlen);
-        if (st != STORE_OK)
-            return st;
-    }
-    st = conn_open(&c, path, true, false, err, errlen);
-    if (st != STORE_OK)
-        return st;
-    st = set_wal(c.db, path, err, errlen);
-    if (st != STORE_OK)
-        goto out;
-    fprintf(out, "Dropping and recreating table: tasks\n");
-    if (exec_sql(c.db, "BEGIN IMMEDIATE; DROP TABLE IF EXISTS tasks") != SQLITE_OK ||
-        exec_sql(c.db, schema_table) != SQLITE_OK || exec_sql(c.db, schema_index) != SQLITE_OK) {
-        st = db_failed(c.db, "recreate table tasks in", path, err, errlen);
-        goto out;
-    }
-    fprintf(out, "Seeding table with data\n");
-    st = seed(c.db, path, err, errlen);
-    if (st != STORE_OK)
-        goto out;
-    if (exec_sql(c.db, "COMMIT") != SQLITE_OK)
-        st = db_failed(c.db, "commit to", path, err, errlen);
-
-out:
-    /* An open transaction is rolled back by close. */
-    conn_close(&c);
-    return st;
-}
-
-static enum store_status sqlite_migrate(const struct config *cfg, FILE *out, char *err,
-                                        size_t errlen)
-{
-    const char *path = cfg->db_path;
-    struct sqlite_conn c;
-    enum store_status st;
-
-    fprintf(out, "Opening database: %s\n", path);
-    st = conn_open(&c, path, true, false, err, errlen);
-    if (st != STORE_OK)
-        return st;
-    st = set_wal(c.db, path, err, errlen);
-    if (st == STORE_OK)
-        st = ensure_schema(c.db, path, out, err, errlen);
-    conn_close(&c);
-    return st;
-}
-
-/* ---- backup ---- */
-
-/* fsyncs the file or directory at path. */
-static int sync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
-
-/* The directory part of path ("." if none), for fsync after a rename. Caller frees. */
-static char *dir_of(const char *path)
-{
-    char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) {
-        free(dir);
-        return xstrdup(".");
-    }
-    slash[slash == dir ? 1 : 0] = '\0';
-    return dir;
-}
-
-/* Moves tmp to dest; without replace, fails with EEXIST if dest exists (atomically). */
-static int move_into_place(const char *tmp, const char *dest, bool replace)
-{
-    if (replace)
-        return rename(tmp, dest);
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno != EINVAL && errno != ENOSYS)
-        return -1;
-    /* A file system without RENAME_NOREPLACE: link() refuses an existing name too. */
-    if (link(tmp, dest) != 0)
-        return -1;
-    unlink(tmp);
-    return 0;
-}
-
-/* Runs a one-value query on db; copies the text of the first column into out. */
-static bool query_text(sqlite3 *db, const char *sql, char *out, size_t outlen)
-{
-    sqlite3_stmt *st;
-    bool ok = false;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return false;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const unsigned char *text = sqlite3_column_text(st, 0);
-        snprintf(out, outlen, "%s", text ? (const char *)text : "");
-        ok = true;
-    }
-    sqlite3_finalize(st);
-    return ok;
-}
-
-/*
- * Copies the open database src into the new file tmp with the online backup API, in one step:
- * one read transaction, so the copy is the database as of one instant, while the server's
- * writer goes on (WAL). Then makes the copy self-contained and checks it.
- */
-static enum store_status copy_database(sqlite3 *src, const char *tmp, long long *tasks, char *err,
-                                       size_t errlen)
-{
-    char tmp_cause[256], check[256], count[32];
-    sqlite3 *dst = NULL;
-    enum store_status st = STORE_ERROR;
-
-    if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        set_open_error(err, errlen, tmp, dst);
-        goto out;
-    }
-    sqlite3_extended_result_codes(dst, 1);
-    sqlite3_busy_timeout(dst, SQLITE_BUSY_TIMEOUT_MS);
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
-    if (!b) {
-        snprintf(err, errlen, "cannot start the backup into '%s': %s", tmp,
-                 db_cause(dst, tmp_cause, sizeof(tmp_cause)));
-        goto out;
-    }
-    int rc = sqlite3_backup_step(b, -1);
-    sqlite3_backup_finish(b);
-    if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "cannot copy the database into '%s': %s", tmp,
-                 rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? "the database stayed locked"
-                                                          : sqlite3_errstr(rc));
-        st = status_of(rc);
-        goto out;
-    }
-    /* The copy carries the source's WAL flag; a backup is one file. */
-    if (exec_sql(dst, "PRAGMA journal_mode = DELETE") != SQLITE_OK) {
-        snprintf(err, errlen, "cannot finish '%s': %s", tmp,
-                 db_cause(dst, tmp_cause, sizeof(tmp_cause)));
-        goto out;
-    }
-    if (!query_text(dst, "PRAGMA integrity_check", check, sizeof(check)) ||
-        strcmp(check, "ok") != 0) {
-        snprintf(err, errlen, "the copy in '%s' fails its integrity check: %s", tmp,
-                 check[0] ? check : db_cause(dst, tmp_cause, sizeof(tmp_cause)));
-        goto out;
-    }
-    *tasks = query_text(dst, "SELECT count(*) FROM tasks", count, sizeof(count))
-                 ? strtoll(count, NULL, 10)
-                 : -1;
-    st = STORE_OK;
-out:
-    if (sqlite3_close(dst) != SQLITE_OK && st == STORE_OK) {
-        snprintf(err, errlen, "cannot close '%s'", tmp);
-        st = STORE_ERROR;
-    }
-    return st;
-}
-
-static enum store_status sqlite_backup(const struct config *cfg, const char *dest, bool replace,
-                                       FILE *out, char *err, size_t errlen)
-{
-    const char *path = cfg->db_path;
-    struct stat src_st, dest_st;
-    struct buf tmp = BUF_INIT;
-    struct sqlite_conn src = {0};
-    enum store_status st = STORE_ERROR;
-    long long tasks = -1;
-    char *dir = NULL;
-
-    if (stat(path, &src_st) != 0) {
-        snprintf(err, errlen, "cannot back up '%s': %s", path, strerror(errno));
-        return STORE_ERROR;
-    }
-    if (stat(dest, &dest_st) == 0) {
-        if (dest_st.st_dev == src_st.st_dev && dest_st.st_ino == src_st.st_ino) {
-            snprintf(err, errlen, "'%s' is the database itself: back up to another file", dest);
-            return STORE_ERROR;
-        }
-        if (!replace) {
-            snprintf(err, errlen, "'%s' already exists (--force replaces it)", dest);
-            return STORE_ERROR;
-        }
-        if (!S_ISREG(dest_st.st_mode)) {
-            snprintf(err, errlen, "'%s' is not a regular file", dest);
-            return STORE_ERROR;
-        }
-    }
-    fprintf(out, "Backing up '%s' to '%s'\n", path, dest);
-    fflush(out);
-
-    /* Read-write without create: a reader of a WAL database needs the -shm file, which a
-     * read-only connection could not make when no server runs. */
-    st = conn_open(&src, path, false, false, err, errlen);
-    if (st != STORE_OK)
-        goto out;
-    buf_printf(&tmp, "%s.tmp-XXXXXX", dest);
-    int fd = mkstemp(tmp.data);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create a temporary file beside '%s': %s", dest,
-                 strerror(errno));
-        st = STORE_ERROR;
-        buf_reset(&tmp);
-        goto out;
-    }
-    close(fd);
-    st = copy_database(src.db, tmp.data, &tasks, err, errlen);
-    if (st != STORE_OK)
-        goto out;
-    st = STORE_ERROR;
-    if (sync_path(tmp.data) != 0) {
-        snprintf(err, errlen, "cannot sync '%s': %s", tmp.data, strerror(errno));
-        goto out;
-    }
-    if (move_into_place(tmp.data, dest, replace) != 0) {
-        if (errno == EEXIST)
-            snprintf(err, errlen, "'%s' already exists (--force replaces it)", dest);
-        else
-            snprintf(err, errlen, "cannot rename '%s' to '%s': %s", tmp.data, dest,
-                     strerror(errno));
-        goto out;
-    }
-    buf_reset(&tmp); /* it is dest now */
-    dir = dir_of(dest);
-    if (sync_path(dir) != 0) {
-        snprintf(err, errlen, "cannot sync directory '%s': %s", dir, strerror(errno));
-        goto out;
-    }
-    if (stat(dest, &dest_st) != 0)
-        dest_st.st_size = 0;
-    fprintf(out, "Backup complete: '%s', %lld tasks, %lld bytes, integrity ok\n", dest, tasks,
-            (long long)dest_st.st_size);
-    st = STORE_OK;
-out:
-    if (tmp.len) {
-        unlink(tmp.data);
-        buf_printf(&tmp, "-journal");
-        unlink(tmp.data);
-    }
-    conn_close(&src);
-    free(dir);
-    buf_release(&tmp);
-    fflush(out);
-    return st;
 }
 
 const struct store_backend store_sqlite_backend = {
