@@ -92,6 +92,45 @@ static void drain(struct http_server *server, const sigset_t *signals, int timeo
     }
 }
 
+/* The listener's certificate from cfg, checked and described in the log; *out is NULL when TLS
+ * is off. -1 (logged) if it cannot be loaded. */
+static int tls_open(const struct config *cfg, struct http_tls **out)
+{
+    char err[512];
+    struct http_tls_options tls_opts = {
+        .cert_file = cfg->tls_cert_file,
+        .key_file = cfg->tls_key_file,
+        .self_signed = cfg->tls_self_signed,
+    };
+    if (http_tls_new(&tls_opts, out, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    if (*out) {
+        char desc[512];
+        http_tls_describe(*out, desc, sizeof desc);
+        log_info("HTTPS with the certificate %s", desc);
+    }
+    return 0;
+}
+
+/* Returns at SIGTERM or SIGINT (logged), reloading the certificate at each SIGHUP. */
+static void wait_for_stop(const sigset_t *signals, struct http_tls *tls, int shutdown_timeout)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(signals, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload_tls(tls);
+            continue;
+        }
+        log_info("%s received: draining for up to %d s (again: stop at once)", signal_name(sig),
+                 shutdown_timeout);
+        return;
+    }
+}
+
 int cmd_serve(int argc, char **argv, const struct config *cfg)
 {
     if (argc > 1) {
@@ -108,23 +147,11 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
 
     log_start(cfg);
     metrics_init();
-    char err[512];
     /* The certificate is checked first: a TLS mistake is reported before anything listens. */
     struct http_tls *tls;
-    struct http_tls_options tls_opts = {
-        .cert_file = cfg->tls_cert_file,
-        .key_file = cfg->tls_key_file,
-        .self_signed = cfg->tls_self_signed,
-    };
-    if (http_tls_new(&tls_opts, &tls, err, sizeof err) < 0) {
-        log_error("%s", err);
+    if (tls_open(cfg, &tls) < 0)
         return 1;
-    }
-    if (tls) {
-        char desc[512];
-        http_tls_describe(tls, desc, sizeof desc);
-        log_info("HTTPS with the certificate %s", desc);
-    }
+    char err[512];
     struct store *store;
     if (store_open(cfg, &store, err, sizeof err) != STORE_OK) {
         log_error("cannot open the store: %s", err);
@@ -142,38 +169,28 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         .routes = &app_route_table,
         .app = &app,
     };
+    int rc = 1;
     struct http_server *server = http_server_start(&opts, err, sizeof err);
     if (!server) {
         log_error("%s", err);
-        handlers_close(&app);
-        store_free(store);
-        http_tls_free(tls);
-        return 1;
+        goto out;
     }
 
     log_buffer_start(); /* ADR 0008 */
-
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&signals, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            reload_tls(tls);
-            continue;
-        }
-        log_info("%s received: draining for up to %d s (again: stop at once)", signal_name(sig),
-                 cfg->shutdown_timeout);
-        break;
-    }
+    wait_for_stop(&signals, tls, cfg->shutdown_timeout);
     drain(server, &signals, cfg->shutdown_timeout);
     handlers_finish(&app); /* store calls still running answer their requests */
     int left = http_server_stop(server);
     if (left > 0)
         log_warn("%d requests still in flight at the drain deadline were cut off", left);
+    rc = 0;
+out:
     handlers_close(&app);
     store_free(store);
     http_tls_free(tls);
-    log_info("stopped");
-    log_buffer_stop();
-    return 0;
+    if (rc == 0) {
+        log_info("stopped");
+        log_buffer_stop();
+    }
+    return rc;
 }
