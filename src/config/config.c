@@ -213,7 +213,7 @@ static int file_item(const struct toml_item *item, void *ctx, char *msg, size_t 
     if (r->from == FROM_FILE) {
         char quoted[96];
         snprintf(msg, msglen, "duplicate key '%s' (%s is already set on line %d)",
-                 quote(quoted, sizeof(quoted), item->key), k->name, r->line);
+                 quote(quoted, sizeof quoted, item->key), k->name, r->line);
         return -1;
     }
     set_raw(r, trimmed_dup(item->value, strlen(item->value)), FROM_FILE, item->line);
@@ -227,7 +227,7 @@ static int load_file(struct loader *ld, const char *path, bool must_exist, char 
     size_t len;
     struct toml_error terr;
 
-    quote(qpath, sizeof(qpath), path);
+    quote(qpath, sizeof qpath, path);
     if (file_read_all(path, MAX_FILE_BYTES, &text, &len) < 0) {
         if (errno == ENOENT && !must_exist)
             return 0;
@@ -253,7 +253,7 @@ static void load_env(struct loader *ld)
         char name[64];
         const char *value;
 
-        env_name(&keys[i], name, sizeof(name));
+        env_name(&keys[i], name, sizeof name);
         value = getenv(name);
         /* an empty variable counts as unset, as in the original (viper) */
         if (value && value[0] != '\0')
@@ -268,7 +268,7 @@ int config_read_secret_file(const char *path, char **out, char *err, size_t errl
     size_t len;
 
     *out = NULL;
-    quote(qpath, sizeof(qpath), path);
+    quote(qpath, sizeof qpath, path);
     if (file_read_all(path, 64 * 1024, &text, &len) < 0) {
         if (errno == EFBIG)
             errbuf_set(err, errlen, "cannot read VTT_DBPASSWORD_FILE '%s': larger than 65536 bytes",
@@ -325,14 +325,14 @@ static void value_error(const struct loader *ld, size_t i, const char *why, char
     if (k->flags & KEY_SECRET)
         shown[0] = '\0';
     else
-        snprintf(shown, sizeof(shown), " '%s'", quote(qvalue, sizeof(qvalue), text));
+        snprintf(shown, sizeof shown, " '%s'", quote(qvalue, sizeof qvalue, text));
     switch (r->from) {
     case FROM_FILE:
-        errbuf_set(err, errlen, "%s:%d: invalid %s%s: %s", quote(qpath, sizeof(qpath), ld->path),
+        errbuf_set(err, errlen, "%s:%d: invalid %s%s: %s", quote(qpath, sizeof qpath, ld->path),
                    r->line, k->name, shown, why);
         break;
     case FROM_ENV:
-        env_name(k, env, sizeof(env));
+        env_name(k, env, sizeof env);
         errbuf_set(err, errlen, "invalid %s%s in %s: %s", k->name, shown, env, why);
         break;
     case FROM_PASSWORD_FILE:
@@ -406,12 +406,12 @@ static int apply(struct config *cfg, const struct loader *ld, size_t i, char *er
         return 0;
     case KIND_INT:
         if (!parse_int(text, &n)) {
-            snprintf(why, sizeof(why), "not an integer (must be %lld..%lld)", k->min, k->max);
+            snprintf(why, sizeof why, "not an integer (must be %lld..%lld)", k->min, k->max);
             value_error(ld, i, why, err, errlen);
             return -1;
         }
         if (n < k->min || n > k->max) {
-            snprintf(why, sizeof(why), "must be %lld..%lld", k->min, k->max);
+            snprintf(why, sizeof why, "must be %lld..%lld", k->min, k->max);
             value_error(ld, i, why, err, errlen);
             return -1;
         }
@@ -435,7 +435,7 @@ static int apply(struct config *cfg, const struct loader *ld, size_t i, char *er
             return 0;
         }
         memcpy(why, "must be ", 9);
-        choice_list(k->choices, why + 8, sizeof(why) - 8);
+        choice_list(k->choices, why + 8, sizeof why - 8);
         value_error(ld, i, why, err, errlen);
         return -1;
     }
@@ -484,10 +484,10 @@ static char *source_text(const struct loader *ld, size_t i)
         return xstrdup("default");
     switch (r->from) {
     case FROM_FILE:
-        snprintf(text, sizeof(text), "%s:%d", quote(qpath, sizeof(qpath), ld->path), r->line);
+        snprintf(text, sizeof text, "%s:%d", quote(qpath, sizeof qpath, ld->path), r->line);
         return xstrdup(text);
     case FROM_ENV:
-        env_name(&keys[i], env, sizeof(env));
+        env_name(&keys[i], env, sizeof env);
         return xstrdup(env);
     case FROM_PASSWORD_FILE:
         return xstrdup("VTT_DBPASSWORD_FILE");
@@ -508,8 +508,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     struct loader ld;
     int rc = -1;
 
-    memset(cfg, 0, sizeof(*cfg));
-    memset(&ld, 0, sizeof(ld));
+    memset(cfg, 0, sizeof *cfg);
+    memset(&ld, 0, sizeof ld);
     ld.path = path ? path : DEFAULT_PATH;
     if (errlen > 0)
         err[0] = '\0';
@@ -525,7 +525,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     }
     if (resolve_db_path(cfg, &ld, err, errlen) < 0)
         goto out;
-    cfg->sources = xcalloc(NKEYS, sizeof(*cfg->sources));
+    cfg->sources = xcalloc(NKEYS, sizeof *cfg->sources);
     for (size_t i = 0; i < NKEYS; i++)
         cfg->sources[i] = source_text(&ld, i);
     if (cfg->db_path_from_db_name) {
@@ -560,7 +560,7 @@ void config_release(struct config *cfg)
     }
     free(cfg->sources);
     free(cfg->db_password_file);
-    memset(cfg, 0, sizeof(*cfg));
+    memset(cfg, 0, sizeof *cfg);
 }
 
 /* The value of key k as text; may point into cfg, a choice or buf. */
@@ -605,7 +605,7 @@ void config_each_source(const struct config *cfg, config_source_fn visit, void *
         if (k->flags & (KEY_SECRET | KEY_MASKED))
             visit(k->name, MASK, source, ctx);
         else
-            visit(k->name, value_text(cfg, k, buf, sizeof(buf)), source, ctx);
+            visit(k->name, value_text(cfg, k, buf, sizeof buf), source, ctx);
     }
 }
 

@@ -43,7 +43,7 @@ static int fail(struct parser *ps, const char *fmt, ...)
 
     ps->err->line = ps->line;
     va_start(ap, fmt);
-    errbuf_vset(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
+    errbuf_vset(ps->err->msg, sizeof ps->err->msg, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -409,9 +409,9 @@ static int parse_integer(struct parser *ps)
         return fail(ps, "invalid integer");
     }
     if (negative && magnitude != 0)
-        snprintf(text, sizeof(text), "-%llu", (unsigned long long)magnitude);
+        snprintf(text, sizeof text, "-%llu", (unsigned long long)magnitude);
     else
-        snprintf(text, sizeof(text), "%llu", (unsigned long long)magnitude);
+        snprintf(text, sizeof text, "%llu", (unsigned long long)magnitude);
     buf_puts(&ps->value, text);
     return 0;
 }
@@ -472,14 +472,14 @@ static int remember_key(struct parser *ps)
         if (strcmp(ps->seen[i].key, ps->key.data) == 0) {
             char quoted[96];
             return fail(ps, "duplicate key '%s' (first set on line %d)",
-                        toml_quote(quoted, sizeof(quoted), ps->key.data, ps->key.len),
+                        toml_quote(quoted, sizeof quoted, ps->key.data, ps->key.len),
                         ps->seen[i].line);
         }
     }
     if (ps->nseen == TOML_MAX_KEYS)
         return fail(ps, "too many keys (more than %d)", TOML_MAX_KEYS);
     if (ps->nseen % 16 == 0)
-        ps->seen = xrealloc(ps->seen, (ps->nseen + 16) * sizeof(*ps->seen));
+        ps->seen = xrealloc(ps->seen, (ps->nseen + 16) * sizeof *ps->seen);
     ps->seen[ps->nseen].key = xstrdup(ps->key.data);
     ps->seen[ps->nseen].line = ps->line;
     ps->nseen++;
@@ -508,10 +508,10 @@ static int parse_lines(struct parser *ps, toml_visit_fn visit, void *ctx)
         item.key = ps->key.data;
         item.value = ps->value.data;
         item.kind = kind;
-        if (visit && visit(&item, ctx, ps->err->msg, sizeof(ps->err->msg)) != 0) {
+        if (visit && visit(&item, ctx, ps->err->msg, sizeof ps->err->msg) != 0) {
             ps->err->line = item.line;
             if (ps->err->msg[0] == '\0')
-                snprintf(ps->err->msg, sizeof(ps->err->msg), "rejected");
+                snprintf(ps->err->msg, sizeof ps->err->msg, "rejected");
             return -1;
         }
     }

@@ -98,7 +98,7 @@ static enum store_status copy_database(sqlite3 *src, const char *tmp, long long 
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
     if (!b) {
         snprintf(err, errlen, "cannot start the backup into '%s': %s", tmp,
-                 sqlite_cause(dst, tmp_cause, sizeof(tmp_cause)));
+                 sqlite_cause(dst, tmp_cause, sizeof tmp_cause));
         goto out;
     }
     int rc = sqlite3_backup_step(b, -1);
@@ -113,16 +113,16 @@ static enum store_status copy_database(sqlite3 *src, const char *tmp, long long 
     /* The copy carries the source's WAL flag; a backup is one file. */
     if (sqlite_exec(dst, "PRAGMA journal_mode = DELETE") != SQLITE_OK) {
         snprintf(err, errlen, "cannot finish '%s': %s", tmp,
-                 sqlite_cause(dst, tmp_cause, sizeof(tmp_cause)));
+                 sqlite_cause(dst, tmp_cause, sizeof tmp_cause));
         goto out;
     }
-    if (!query_text(dst, "PRAGMA integrity_check", check, sizeof(check)) ||
+    if (!query_text(dst, "PRAGMA integrity_check", check, sizeof check) ||
         strcmp(check, "ok") != 0) {
         snprintf(err, errlen, "the copy in '%s' fails its integrity check: %s", tmp,
-                 check[0] ? check : sqlite_cause(dst, tmp_cause, sizeof(tmp_cause)));
+                 check[0] ? check : sqlite_cause(dst, tmp_cause, sizeof tmp_cause));
         goto out;
     }
-    *tasks = query_text(dst, "SELECT count(*) FROM tasks", count, sizeof(count))
+    *tasks = query_text(dst, "SELECT count(*) FROM tasks", count, sizeof count)
                  ? strtoll(count, NULL, 10)
                  : -1;
     st = STORE_OK;

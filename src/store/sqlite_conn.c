@@ -85,7 +85,7 @@ void sqlite_open_error(char *err, size_t errlen, const char *path, sqlite3 *db)
                  "away)",
                  path);
     else if (db)
-        snprintf(err, errlen, "cannot open '%s': %s", path, sqlite_cause(db, tmp, sizeof(tmp)));
+        snprintf(err, errlen, "cannot open '%s': %s", path, sqlite_cause(db, tmp, sizeof tmp));
     else
         snprintf(err, errlen, "cannot open '%s': out of memory", path);
 }
@@ -105,7 +105,7 @@ enum store_status sqlite_failed(sqlite3 *db, const char *what, const char *path,
                                 size_t errlen)
 {
     char tmp[256];
-    errbuf_set(err, errlen, "cannot %s '%s': %s", what, path, sqlite_cause(db, tmp, sizeof(tmp)));
+    errbuf_set(err, errlen, "cannot %s '%s': %s", what, path, sqlite_cause(db, tmp, sizeof tmp));
     return sqlite_status_of(sqlite3_errcode(db));
 }
 
@@ -121,14 +121,14 @@ void sqlite_conn_close(struct sqlite_conn *c)
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
     sqlite3_close(c->db);
-    memset(c, 0, sizeof(*c));
+    memset(c, 0, sizeof *c);
 }
 
 enum store_status sqlite_conn_open(struct sqlite_conn *c, const char *path, bool create,
                                    bool prepare, char *err, size_t errlen)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    memset(c, 0, sizeof(*c));
+    memset(c, 0, sizeof *c);
     if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK)
         goto fail;
     sqlite3_extended_result_codes(c->db, 1);

@@ -81,7 +81,7 @@ static enum store_status stmt_failed(struct sqlite_store *s, sqlite3 *db, const 
 {
     char tmp[256];
     int rc = sqlite3_extended_errcode(db);
-    log_error("sqlite: cannot %s in '%s': %s", what, s->path, sqlite_cause(db, tmp, sizeof(tmp)));
+    log_error("sqlite: cannot %s in '%s': %s", what, s->path, sqlite_cause(db, tmp, sizeof tmp));
     return sqlite_status_of(rc);
 }
 
@@ -91,8 +91,8 @@ static void pool_init(struct conn_pool *p, int n)
 {
     pthread_mutex_init(&p->lock, NULL);
     clock_cond_init(&p->freed);
-    p->conns = xcalloc((size_t)n, sizeof(*p->conns));
-    p->busy = xcalloc((size_t)n, sizeof(*p->busy));
+    p->conns = xcalloc((size_t)n, sizeof *p->conns);
+    p->busy = xcalloc((size_t)n, sizeof *p->busy);
     p->n = n;
 }
 
@@ -106,7 +106,7 @@ static void pool_release(struct conn_pool *p)
     free(p->busy);
     pthread_cond_destroy(&p->freed);
     pthread_mutex_destroy(&p->lock);
-    memset(p, 0, sizeof(*p));
+    memset(p, 0, sizeof *p);
 }
 
 /* The first free slot of p, preferring an opened one; -1 if every slot is busy. A free slot's
@@ -301,7 +301,7 @@ static enum store_status reader_acquire(struct sqlite_store *s, struct sqlite_co
 static enum store_status sqlite_open(const struct config *cfg, struct store **out, char *err,
                                      size_t errlen)
 {
-    struct sqlite_store *s = xcalloc(1, sizeof(*s));
+    struct sqlite_store *s = xcalloc(1, sizeof *s);
     enum store_status st;
     int readers = cfg->db_pool_size;
     if (readers < 1)
