@@ -134,6 +134,25 @@ static void put_num(struct buf *b, long long v)
     buf_append(b, tmp + i, sizeof tmp - i);
 }
 
+/* Text for a text-format line: control characters (C0 and DEL) become \xHH, so a value a client
+ * chose (a request path) can neither split the line nor send escape sequences to the terminal
+ * the log is read on. */
+static void put_text(struct buf *line, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != 0x7f)
+            continue;
+        buf_append(line, s + start, i - start);
+        char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+        buf_append(line, esc, sizeof esc);
+        start = i + 1;
+    }
+    buf_append(line, s + start, len - start);
+}
+
 static void begin_line(struct buf *line, enum log_level level)
 {
     buf_reset(line);
@@ -150,8 +169,11 @@ static void begin_line(struct buf *line, enum log_level level)
     } else {
         put_time(line);
         buf_printf(line, " %-5s", level_names[level]);
-        if (current_request_id)
-            buf_printf(line, " [%s]", current_request_id);
+        if (current_request_id) {
+            buf_puts(line, " [");
+            put_text(line, current_request_id, strlen(current_request_id));
+            buf_putc(line, ']');
+        }
     }
 }
 
@@ -162,7 +184,7 @@ static void put_msg(struct buf *line, const char *msg, size_t len)
         json_put_string(line, msg, len);
     } else {
         buf_putc(line, ' ');
-        buf_append(line, msg, len);
+        put_text(line, msg, len);
     }
 }
 
@@ -321,7 +343,8 @@ void log_fields(enum log_level level, const char *msg, const struct log_field *f
             else
                 put_num(line, f->num);
         } else if (f->str) {
-            buf_printf(line, " %s=%s", f->key, f->str);
+            buf_printf(line, " %s=", f->key);
+            put_text(line, f->str, strlen(f->str));
         } else {
             buf_printf(line, " %s=%lld", f->key, f->num);
         }

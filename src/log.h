@@ -3,8 +3,10 @@
  * human-readable text on a terminal.
  *
  * Each line carries the time, the level, the request id of the request the calling thread is
- * serving (if any; see log_set_request_id) and the message. Never pass a secret in a message:
- * the log goes wherever the operator ships it.
+ * serving (if any; see log_set_request_id) and the message. In text, control characters in the
+ * message, the request id and field values are written as \xHH: a value a client sent cannot
+ * split a line or reach the terminal as an escape sequence (JSON escapes them anyway). Never pass a
+ * secret in a message: the log goes wherever the operator ships it.
  *
  * log_init is called once at start-up, before threads; the rest is thread-safe (lines from
  * different threads never interleave).

@@ -106,9 +106,17 @@ with App(env={"VTT_LOGLEVEL": "warn"}) as app:
 
 with App(env={"VTT_LOGFORMAT": "text"}) as app:
     app.request("GET", "/api/task/", headers={"X-Request-Id": "human-1"})
+    # A client's raw control bytes in the request line (terminal escape sequences): the server
+    # answers 400, and the access line must not carry them to the terminal the log is read on.
+    answer = app.raw(b"GET /x\x1b[2J\x1b]0;owned\x07y HTTP/1.1\r\nHost: x\r\n\r\n")
     app.stop()
     text = app.read_log()
     like(text, "[human-1] request method=GET path=/api/task/", "LogFormat=text reads as text")
     ok(not text.lstrip().startswith("{"), "and is not JSON")
+    ok(answer.startswith(b"HTTP/1.1 400 "), "a request line with control bytes gets 400")
+    ok(not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text),
+       "no control character reaches the text log")
+    like(text, r"path=/x\x1b[2J\x1b]0;owned\x07y ",
+         "the path's control bytes are written as \\xHH")
 
 done()
