@@ -151,7 +151,7 @@ static void test_buffer_order(void)
 
 static void *writer(void *arg)
 {
-    long id = (long)arg;
+    long id = *(const long *)arg;
     char rid[16];
     snprintf(rid, sizeof rid, "w%ld", id);
     log_set_request_id(rid);
@@ -167,8 +167,9 @@ static void test_threads(void)
     log_init(LOG_INFO, LOG_FORMAT_JSON);
     log_buffer_start();
     pthread_t t[WRITERS];
-    for (long i = 0; i < WRITERS; i++)
-        pthread_create(&t[i], NULL, writer, (void *)i);
+    static const long ids[WRITERS] = {0, 1, 2, 3};
+    for (int i = 0; i < WRITERS; i++)
+        pthread_create(&t[i], NULL, writer, (void *)&ids[i]);
     for (int i = 0; i < WRITERS; i++)
         pthread_join(t[i], NULL);
     log_buffer_stop();
