@@ -13,23 +13,29 @@
 #include "log.h"
 #include "util/array.h"
 
+/* Flags of a command (git's RUN_SETUP and the like): checked here, before it runs. */
+#define NO_ARGS 1 /* takes no arguments after its name */
+
 struct command {
     const char *name;
     int (*run)(int argc, char **argv, const struct config *cfg);
     const char *summary;
+    unsigned flags;
 };
 
 static const struct command commands[] = {
-    {"serve", cmd_serve, "Serve the to-do web app and API on ListenHost:ListenPort"},
+    {"serve", cmd_serve, "Serve the to-do web app and API on ListenHost:ListenPort", NO_ARGS},
     {"updatedb", cmd_updatedb,
      "Drop and recreate the database and table tasks, with seed data "
-     "(-s, --skip-create-db: table only)"},
-    {"migrate", cmd_migrate, "Create the database schema if missing; never drops data"},
+     "(-s, --skip-create-db: table only)",
+     0},
+    {"migrate", cmd_migrate, "Create the database schema if missing; never drops data", NO_ARGS},
     {"healthcheck", cmd_healthcheck,
-     "Exit 0 if the running server's /healthcheck/ says OK (--live: /livez/, no database)"},
-    {"config", cmd_config, "Print the effective configuration and where each value came from"},
+     "Exit 0 if the running server's /healthcheck/ says OK (--live: /livez/, no database)", 0},
+    {"config", cmd_config, "Print the effective configuration and where each value came from",
+     NO_ARGS},
     {"backup", cmd_backup,
-     "Copy the embedded (SQLite) store to FILE while the server runs (--force: overwrite)"},
+     "Copy the embedded (SQLite) store to FILE while the server runs (--force: overwrite)", 0},
 };
 
 static void usage(FILE *out)
@@ -87,6 +93,11 @@ int main(int argc, char **argv)
     if (!command) {
         fprintf(stderr, "TechChallengeApp: unknown command '%s'\n\n", argv[i]);
         usage(stderr);
+        return 2;
+    }
+    if ((command->flags & NO_ARGS) && i + 1 < argc) {
+        fprintf(stderr, "TechChallengeApp: %s takes no arguments (got '%s')\n", command->name,
+                argv[i + 1]);
         return 2;
     }
 

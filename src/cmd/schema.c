@@ -39,10 +39,8 @@ int cmd_updatedb(int argc, char **argv, const struct config *cfg)
 
 int cmd_migrate(int argc, char **argv, const struct config *cfg)
 {
-    if (argc > 1) {
-        fprintf(stderr, "TechChallengeApp: migrate takes no arguments (got '%s')\n", argv[1]);
-        return 2;
-    }
+    (void)argc; /* NO_ARGS: main.c refused any argument */
+    (void)argv;
     char err[STORE_ERRMSG_MAX] = "";
     enum store_status st = store_migrate(cfg, stdout, err, sizeof err);
     fflush(stdout);
