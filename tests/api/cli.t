@@ -27,6 +27,11 @@ r = run(["frobnicate"])
 ok(r.returncode != 0 and "unknown command 'frobnicate'" in r.stderr, "unknown command: exit != 0")
 r = run(["updatedb", "--bogus"], env={"VTT_DBTYPE": "sqlite"})
 ok(r.returncode != 0 and "--bogus" in r.stderr, "unknown updatedb option refused")
+for command in ("serve", "migrate", "config"):
+    # Refused before the configuration is read: a broken conf.toml does not hide the usage error.
+    r = run([command, "extra"], env={"VTT_LISTENPORT": "http"})
+    ok(r.returncode == 2 and r.stderr == "TechChallengeApp: %s takes no arguments (got 'extra')\n"
+       % command, "%s refuses an argument, with exit 2 and one line" % command)
 
 
 for env, conf, want, what in [
