@@ -564,6 +564,8 @@ static PGresult *prepare_bounded(struct pg_conn *c, enum stmt i, const struct ti
     if (!PQsendPrepare(c->pg, stmts[i].name, stmts[i].sql, stmts[i].nparams, stmts[i].types))
         return PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
     PGresult *res = await_results(c, deadline, timed_out);
+    if (*timed_out)
+        return NULL;
     if (!result_ok(res))
         return res ? res : PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
     PQclear(res);
@@ -615,6 +617,7 @@ static enum store_status run(struct pg_store *s, enum stmt i, const struct pg_ar
             log_error("no answer from PostgreSQL at %s:%d within %d ms during %s: connection "
                       "dropped, the database is treated as unreachable",
                       s->target.host, s->target.port, deadline_ms, stmts[i].name);
+            PQclear(res); /* NULL by the contracts above; cleared all the same */
             conn_drop(c);
             pool_mark_unreachable(s);
             st = STORE_UNAVAILABLE;

@@ -85,7 +85,7 @@ with PgCluster() as pg:
         is_(missing, [], "all %d acknowledged writes are in the table" % len(acked))
         ok(app.proc.poll() is None and app.proc.pid == pid, "same process throughout")
         is_(app.request("GET", "/api/task/1/")[0], 200, "reads work again")
-        is_(app.stop(), 0, "SIGTERM: exit 0")
+        is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
     # Start with the database down: the app serves 503, then recovers by itself.
     pg.crash()

@@ -342,7 +342,7 @@ with App(env=tls_env, tls=True, cafile=certs.ca) as app:
            "SIGHUP with %s: still serving certificate B" % what)
     like(app.read_log(), "TlsKeyFile '%s': does not match the certificate" % serving_key,
          "the reload error names the key file")
-    is_(app.stop(), 0, "SIGTERM: exit 0")
+    is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
 r = run(["healthcheck"], env=dict(tls_env, VTT_LISTENPORT=str(free_port())))
 ok(r.returncode == 1 and "unhealthy" in r.stderr, "healthcheck over TLS, nothing listening: exit 1")
@@ -371,7 +371,7 @@ with App(env={"VTT_TLSSELFSIGNED": "true"}, tls=True) as app:
     app.proc.send_signal(signal.SIGHUP)
     ok(wait_log(app, "TLS certificate reloaded"), "SIGHUP reloads")
     ok(peer_fingerprint(app.port) != first, "SIGHUP: a new self-signed certificate")
-    is_(app.stop(), 0, "SIGTERM: exit 0")
+    is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
 # --- configuration mistakes: one line naming the key and the path, nothing listens ---
 only = certs.path("only-int-then-leaf.pem")

@@ -282,6 +282,15 @@ class App:
         self.log.close()
         return self.exit_code
 
+    def stop_status(self, sig=signal.SIGTERM, timeout=30):
+        """stop(), and with an exit code other than 0 the log's last lines (a sanitizer's report,
+        the drain's last words) as TAP comments, so a failed "exit 0" check says why."""
+        code = self.stop(sig, timeout)
+        if code != 0:
+            for line in self.read_log()[-4000:].splitlines():
+                print("#   log: " + line)
+        return code
+
     def read_log(self):
         try:
             with open(self.log_path, "rb") as f:

@@ -313,7 +313,7 @@ with tempfile.TemporaryDirectory() as d:
         records = [r for r in app.log_records() if isinstance(r, dict)]
         ok(not any(r.get("status", 0) >= 500 and r.get("status") != 505 for r in records),
            "no 5xx in the access log")
-        is_(app.stop(), 0, "SIGTERM: exit 0")
+        is_(app.stop_status(), 0, "SIGTERM: exit 0")
         access = [r for r in app.log_records() if isinstance(r, dict) and r.get("msg") == "request"]
         for name, (rid, st) in refused_ids.items():
             lines = [r for r in access if r.get("request_id") == rid]

@@ -118,7 +118,7 @@ with NetNs() as ns, NsPgCluster(ns) as pg:
         in_table = pg.psql("SELECT title FROM tasks ORDER BY id").split("\n")
         ok("during" not in in_table and "after" in in_table,
            "no write that got 503 is in the table; the later one is")
-        is_(app.stop(), 0, "SIGTERM: exit 0")
+        is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
 # ---------------------------------------------------------------- 2. the pool exhausted
 with PgCluster() as pg:
@@ -168,6 +168,6 @@ with PgCluster() as pg:
         log = app.read_log()
         ok("no PostgreSQL connection free" in log or "statement timeout" in log
            or "57014" in log, "the log says why")
-        is_(app.stop(), 0, "SIGTERM: exit 0")
+        is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
 done()

@@ -102,7 +102,7 @@ try:
         is_(status, 200, "space freed: writes work again without a restart")
         ok(app.proc.poll() is None, "the same process")
 
-        is_(app.stop(), 0, "SIGTERM: exit 0")
+        is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
         # --- 2. read-only ---
         # Linux refuses to remount a file system read-only while a process has files on it open
@@ -125,7 +125,7 @@ try:
         app.start()
         status, _, _ = app.json("POST", "/api/task/", {"title": "writable again"})
         is_(status, 200, "writable again: the server starts and writes")
-        is_(app.stop(), 0, "SIGTERM: exit 0")
+        is_(app.stop_status(), 0, "SIGTERM: exit 0")
     is_(integrity(db_path), "ok", "PRAGMA integrity_check: ok at the end")
     titles = [t for (t,) in sqlite3.connect(db_path).execute("SELECT title FROM tasks")]
     ok("writable again" in titles and "while full" not in titles,
@@ -213,6 +213,6 @@ with App() as app:
     status, _, data = app.request("GET", "/api/task/")
     ok(status == 200 and set(acked) <= {t["id"] for t in json.loads(data)},
        "restarted on the same file: the server lists them all")
-    is_(app.stop(), 0, "SIGTERM: exit 0")
+    is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
 done()

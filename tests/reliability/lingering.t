@@ -146,7 +146,7 @@ with App() as app:
     for s in held:
         s.close()
     is_(app.request("GET", "/healthcheck/")[0], 200, "healthy afterwards")
-    is_(app.stop(), 0, "SIGTERM: exit 0")
+    is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
 # --- never holds a worker: one worker thread, eight clients trickling after their 413 ---
 with App(env={"VTT_THREADS": "1"}) as app:
@@ -177,6 +177,6 @@ with App(env={"VTT_THREADS": "1"}) as app:
     ok(statuses == [200] * 5 and slowest < 1.0,
        "Threads=1 with 8 lingering senders: GETs served (%r, slowest %.2f s)"
        % (statuses, slowest))
-    is_(app.stop(), 0, "SIGTERM: exit 0")
+    is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
 done()

@@ -49,7 +49,7 @@ with App() as app:
     all_kinds(app, None)
     status, hdrs, _ = app.request("DELETE", "/api/task/1/")
     headers_ok("DELETE", status, hdrs, 204)
-    is_(app.stop(), 0, "SIGTERM: exit 0")
+    is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
 with PgCluster() as pg:
     canary = "Canary-" + secrets.token_hex(8)

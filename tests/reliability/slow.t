@@ -153,6 +153,6 @@ with App(env={"VTT_THREADS": "4"}) as app:
     after = wait_fds(app.proc.pid, base + 5, 30)
     ok(after <= base + 5, "all closed: descriptors back to %d (base %d)" % (after, base))
     is_(app.request("GET", "/healthcheck/")[0], 200, "healthy afterwards")
-    is_(app.stop(), 0, "SIGTERM: exit 0")
+    is_(app.stop_status(), 0, "SIGTERM: exit 0")
 
 done()
