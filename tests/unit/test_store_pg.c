@@ -8,9 +8,14 @@
  */
 #include <errno.h>
 #include <libpq-fe.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -729,6 +734,157 @@ static long wait_available(struct store *s, long limit_ms)
     return -1;
 }
 
+/*
+ * A TCP relay to the test server that can go silent: it then stops passing bytes either way but
+ * keeps every connection open, as a dropped route or a frozen host would (no FIN, no RST, no
+ * ICMP). One thread, a few connections; every loop is bounded by the stop flag.
+ */
+#define RELAY_PAIRS 8
+struct relay {
+    int listen_fd, port;
+    int fds[RELAY_PAIRS][2]; /* client side, server side; -1 when free */
+    atomic_bool silent, stop;
+    pthread_t thread;
+};
+
+static int connect_upstream(void)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
+    if (getaddrinfo(env("TCA_TEST_DBHOST"), env("TCA_TEST_DBPORT"), &hints, &ai) != 0)
+        return -1;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+/* Copies what from has to to; false when from closed or failed. */
+static bool relay_pass(int from, int to)
+{
+    char chunk[16384];
+    ssize_t n = read(from, chunk, sizeof chunk);
+    for (ssize_t off = 0, w; n > 0 && off < n; off += w)
+        if ((w = write(to, chunk + off, (size_t)(n - off))) <= 0)
+            return false;
+    return n > 0;
+}
+
+static void *relay_run(void *arg)
+{
+    struct relay *r = arg;
+    while (!atomic_load(&r->stop)) {
+        struct pollfd p[1 + 2 * RELAY_PAIRS];
+        int owner[1 + 2 * RELAY_PAIRS], n = 0;
+        p[n++] = (struct pollfd){.fd = r->listen_fd, .events = POLLIN};
+        bool silent = atomic_load(&r->silent);
+        for (int i = 0; i < RELAY_PAIRS && !silent; i++)
+            for (int side = 0; side < 2 && r->fds[i][0] >= 0; side++) {
+                owner[n] = i * 2 + side;
+                p[n++] = (struct pollfd){.fd = r->fds[i][side], .events = POLLIN};
+            }
+        if (poll(p, (nfds_t)n, 50) <= 0)
+            continue;
+        if (p[0].revents & POLLIN) {
+            int client = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            int server = client >= 0 ? connect_upstream() : -1;
+            int i = 0;
+            while (i < RELAY_PAIRS && r->fds[i][0] >= 0)
+                i++;
+            if (client < 0 || server < 0 || i == RELAY_PAIRS) {
+                if (client >= 0)
+                    close(client);
+                if (server >= 0)
+                    close(server);
+            } else {
+                r->fds[i][0] = client;
+                r->fds[i][1] = server;
+            }
+        }
+        for (int k = 1; k < n; k++) {
+            int i = owner[k] / 2, side = owner[k] % 2;
+            if (!p[k].revents || r->fds[i][0] < 0)
+                continue;
+            if (!relay_pass(r->fds[i][side], r->fds[i][!side])) {
+                close(r->fds[i][0]);
+                close(r->fds[i][1]);
+                r->fds[i][0] = r->fds[i][1] = -1;
+            }
+        }
+    }
+    return NULL;
+}
+
+static bool relay_start(struct relay *r)
+{
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < RELAY_PAIRS; i++)
+        r->fds[i][0] = r->fds[i][1] = -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    r->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (r->listen_fd < 0 || bind(r->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(r->listen_fd, 8) != 0 || getsockname(r->listen_fd, (struct sockaddr *)&a, &len) != 0)
+        return false;
+    r->port = ntohs(a.sin_port);
+    return pthread_create(&r->thread, NULL, relay_run, r) == 0;
+}
+
+static void relay_stop(struct relay *r)
+{
+    atomic_store(&r->stop, true);
+    pthread_join(r->thread, NULL);
+    for (int i = 0; i < RELAY_PAIRS; i++)
+        if (r->fds[i][0] >= 0) {
+            close(r->fds[i][0]);
+            close(r->fds[i][1]);
+        }
+    close(r->listen_fd);
+}
+
+/*
+ * The network to the database goes silent under a pooled connection whose next statement is
+ * not prepared yet: the PREPARE meets the answer deadline (DbStatementTimeout + 1 s). The call
+ * must fail as unavailable within that bound, drop the connection, and leak nothing (ASan's
+ * leak check runs at the end of this test program under make asan: a time-out during PREPARE
+ * once leaked a result).
+ */
+static void test_silent_network(void)
+{
+    char err[STORE_ERRMSG_MAX];
+    struct relay relay;
+    if (!ok(relay_start(&relay), "a relay to the test server"))
+        return;
+    struct config cfg = test_config("tca_test");
+    cfg.db_host = "127.0.0.1";
+    cfg.db_port = relay.port;
+    cfg.db_pool_size = 1;
+    cfg.db_statement_timeout = 300;
+    struct store *s = NULL;
+    is_int(store_open(&cfg, &s, err, sizeof err), STORE_OK, "store open through the relay");
+    is_int(wait_available(s, 5000) >= 0, 1, "ping answered through the relay");
+
+    atomic_store(&relay.silent, true);
+    capture_begin();
+    long t0 = now_ms();
+    enum store_status st = store_task_get(s, 1, ignore, NULL);
+    long took = now_ms() - t0;
+    char *log = capture_end();
+    is_int(st, STORE_UNAVAILABLE, "a GET whose PREPARE gets no answer is unavailable");
+    ok(took >= 1200 && took < 4000, "after the answer deadline (statement timeout + 1 s)");
+    printf("# took %ld ms (statement timeout 300 ms + 1 s)\n", took);
+    ok(strstr(log, "no answer from PostgreSQL") && strstr(log, "tca_get"),
+       "logged, naming the statement");
+    free(log);
+
+    atomic_store(&relay.silent, false);
+    is_int(wait_available(s, 10000) >= 0, 1, "answered again once the network is back");
+    store_free(s);
+    relay_stop(&relay);
+}
+
 static void test_recovery(void)
 {
     char err[STORE_ERRMSG_MAX];
@@ -935,6 +1091,7 @@ int main(int argc, char **argv)
     test_statement_timeout();
     test_failure_at_commit();
     test_pool_exhaustion();
+    test_silent_network();
     test_recovery();
     test_outage_under_load();
     return done_testing();
