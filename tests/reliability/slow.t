@@ -47,6 +47,31 @@ def fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
+def fd_kinds(pid):
+    """The server's descriptors by kind ("socket", "anon_inode:[eventpoll]", a file's path), for
+    a diagnostic when they do not come back."""
+    kinds = {}
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        kind = target.split(":[")[0] if target.startswith("socket:") else target
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def socket_states(port):
+    """TCP states of the connections to the server's port, from ss (its summary for a
+    diagnostic)."""
+    r = subprocess.run(["ss", "-tanH", "sport", "= :%d" % port], capture_output=True, text=True)
+    states = {}
+    for line in r.stdout.splitlines():
+        state = line.split()[0] if line.split() else "?"
+        states[state] = states.get(state, 0) + 1
+    return states
+
+
 def wait_fds(pid, limit, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -90,16 +115,32 @@ def attack(app, name, args):
     return base
 
 
+# The attackers' connections are gone when slowhttptest exits; the server closes its side when
+# it reads their end, and at the latest at its idle timeout (75 s). Usually within a second; in
+# 2 of 5 CI runs of 2026-12-01/02 not within 20 s (not reproduced in a dozen runs here, alone or
+# under load): the wait is the idle timeout's bound, and a slow one says what was left.
+CLOSE_WAIT_SECONDS = 80
+
+
+def wait_closed(app, base, name):
+    t = time.monotonic()
+    after = wait_fds(app.proc.pid, base + 5, CLOSE_WAIT_SECONDS)
+    took = time.monotonic() - t
+    diag("%s: descriptors back to %d (base %d) after %.1f s" % (name, after, base, took))
+    if took > 20:
+        diag("%s: slow to close: server descriptors %r; TCP states on its port %r"
+             % (name, fd_kinds(app.proc.pid), socket_states(app.port)))
+    return after
+
+
 with App(env={"VTT_THREADS": "4"}) as app:
     base = attack(app, "slowloris", ["-H", "-t", "GET", "-x", "24"])
-    # The server closes the first attack's connections on their next read: let it, so that the
-    # second attack's baseline is not the first one's leftovers (up to hundreds under load).
-    wait_fds(app.proc.pid, base + 5, 20)
+    # So that the second attack's baseline is not the first one's leftovers.
+    wait_closed(app, base, "slowloris")
     attack(app, "slow body", ["-B", "-t", "POST", "-s", "8192", "-x", "10"])
-    # The attackers' connections are gone; the server closes its side on the next read.
-    after = wait_fds(app.proc.pid, base + 5, 20)
-    ok(after <= base + 5, "descriptors back to the baseline after the attacks (%d, base %d)"
-       % (after, base))
+    after = wait_closed(app, base, "slow body")
+    ok(after <= base + 5, "descriptors back to the baseline after the attacks, within the idle "
+       "timeout (%d, base %d)" % (after, base))
 
     # --- 10,000 idle connections (the test raises its own limit; the server raises its own) ---
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
