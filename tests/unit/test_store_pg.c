@@ -881,6 +881,30 @@ static void test_silent_network(void)
 
     atomic_store(&relay.silent, false);
     is_int(wait_available(s, 10000) >= 0, 1, "answered again once the network is back");
+
+    /* Silent again, now under a statement already prepared: the EXECUTE meets the deadline. */
+    atomic_store(&relay.silent, true);
+    capture_begin();
+    t0 = now_ms();
+    st = store_ping(s);
+    took = now_ms() - t0;
+    is_int(st, STORE_UNAVAILABLE, "a ping whose EXECUTE gets no answer is unavailable");
+    ok(took >= 1200 && took < 4000, "after the ping's deadline (here the answer deadline)");
+    printf("# took %ld ms\n", took);
+
+    /* Past the longest back-off the next call makes a new connection: its start-up gets no
+     * answer either, and DbConnectTimeout (2 s) bounds it. */
+    sleep_ms(1100);
+    t0 = now_ms();
+    st = store_ping(s);
+    took = now_ms() - t0;
+    free(capture_end());
+    is_int(st, STORE_UNAVAILABLE, "a new connection on the silent network is unavailable");
+    ok(took >= 1500 && took < 5000, "after about DbConnectTimeout");
+    printf("# took %ld ms (DbConnectTimeout 2 s)\n", took);
+
+    atomic_store(&relay.silent, false);
+    is_int(wait_available(s, 10000) >= 0, 1, "and answered again once the network is back");
     store_free(s);
     relay_stop(&relay);
 }
