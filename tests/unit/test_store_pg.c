@@ -900,7 +900,8 @@ static void test_silent_network(void)
     took = now_ms() - t0;
     free(capture_end());
     is_int(st, STORE_UNAVAILABLE, "a new connection on the silent network is unavailable");
-    ok(took >= 1500 && took < 5000, "after about DbConnectTimeout");
+    /* libpq 15 counts DbConnectTimeout in whole seconds of the clock: 1 to 2 s here. */
+    ok(took >= 900 && took < 5000, "after about DbConnectTimeout");
     printf("# took %ld ms (DbConnectTimeout 2 s)\n", took);
 
     atomic_store(&relay.silent, false);
