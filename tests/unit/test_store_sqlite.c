@@ -436,6 +436,7 @@ static void test_list_versions_side_by_side(void)
     ok(!store_version_known(both, 2, v), "with a version not among the old ones");
     rows_release(&r);
     store_free(store);
+    test_rmdir(dir); /* the top directory's clean-up removes files only */
 }
 
 /* Descriptors this process has open. */
