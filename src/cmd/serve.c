@@ -150,13 +150,13 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     if (tls_open(cfg, &tls) < 0)
         return 1;
     char err[512];
-    struct store *store;
-    if (store_open(cfg, &store, err, sizeof err) != STORE_OK) {
+    int rc = 1;
+    struct app app = {.cfg = cfg, .started = time(NULL)};
+    if (store_open(cfg, &app.store, err, sizeof err) != STORE_OK) {
         log_error("cannot open the store: %s", err);
-        http_tls_free(tls);
-        return 1;
+        app.store = NULL;
+        goto out;
     }
-    struct app app = {.cfg = cfg, .store = store, .started = time(NULL)};
     handlers_open(&app);
     struct http_server_options opts = {
         .host = cfg->listen_host,
@@ -167,7 +167,6 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
         .routes = &app_route_table,
         .app = &app,
     };
-    int rc = 1;
     struct http_server *server = http_server_start(&opts, err, sizeof err);
     if (!server) {
         log_error("%s", err);
@@ -182,9 +181,9 @@ int cmd_serve(int argc, char **argv, const struct config *cfg)
     if (left > 0)
         log_warn("%d requests still in flight at the drain deadline were cut off", left);
     rc = 0;
-out:
+out: /* each of these does nothing for what was not made */
     handlers_close(&app);
-    store_free(store);
+    store_free(app.store);
     http_tls_free(tls);
     if (rc == 0) {
         log_info("stopped");
